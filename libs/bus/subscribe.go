@@ -1,0 +1,76 @@
+package bus
+
+import (
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+)
+
+// Message is the constraint of Subscribe's type parameters: M is *T and a
+// protobuf message, e.g. T = realmv1.SessionClosed, M = *realmv1.SessionClosed.
+type Message[T any] interface {
+	*T
+	proto.Message
+}
+
+// Subscribe calls handler with each message on subject, decoded into a new
+// M. The type parameters are inferred from handler:
+//
+//	bus.Subscribe(c, bus.SubjectSessionClosed, func(m *realmv1.SessionClosed) { ... })
+//
+// Messages that do not decode are dropped and counted (see the package doc).
+// Handlers of one subscription run one at a time on its goroutine; a slow
+// handler makes messages queue up to the subscription's pending limits
+// (nats.go defaults: 512Ki messages, 64 MiB), past which they are dropped and
+// reported as a slow consumer. Unsubscribe (or Drain) the returned
+// subscription to stop.
+func Subscribe[T any, M Message[T]](c *Conn, subject string, handler func(M)) (*nats.Subscription, error) {
+	sub, err := c.nc.Subscribe(subject, decoder[T, M](c, handler))
+	if err != nil {
+		return nil, fmt.Errorf("bus: subscribe %s: %w", subject, err)
+	}
+	return sub, nil
+}
+
+// QueueSubscribe is Subscribe in queue group queue: each message goes to one
+// member of the group.
+func QueueSubscribe[T any, M Message[T]](c *Conn, subject, queue string, handler func(M)) (*nats.Subscription, error) {
+	sub, err := c.nc.QueueSubscribe(subject, queue, decoder[T, M](c, handler))
+	if err != nil {
+		return nil, fmt.Errorf("bus: subscribe %s (queue %s): %w", subject, queue, err)
+	}
+	return sub, nil
+}
+
+func decoder[T any, M Message[T]](c *Conn, handler func(M)) nats.MsgHandler {
+	return func(msg *nats.Msg) {
+		m := M(new(T))
+		if err := proto.Unmarshal(msg.Data, m); err != nil {
+			c.dropUndecodable(msg.Subject, len(msg.Data), err)
+			return
+		}
+		handler(m)
+	}
+}
+
+// dropUndecodable counts a message that did not decode and logs at most once
+// per DecodeLogInterval.
+func (c *Conn) dropUndecodable(subject string, size int, err error) {
+	c.decodeErrs.Add(1)
+	if c.decodeCounter != nil {
+		c.decodeCounter.Inc()
+	}
+	if !c.decodeLimit.Allow() {
+		c.decodeSkipped.Add(1)
+		return
+	}
+	c.log.Warn("dropped undecodable message",
+		zap.String("subject", subject),
+		zap.Int("bytes", size),
+		zap.Error(err),
+		zap.Uint64("suppressed", c.decodeSkipped.Swap(0)),
+		zap.Uint64("total", c.decodeErrs.Load()),
+	)
+}

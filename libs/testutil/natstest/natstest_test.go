@@ -1,0 +1,84 @@
+package natstest_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/goleak"
+
+	"github.com/ecs-realm/realm/libs/bus"
+	"github.com/ecs-realm/realm/libs/testutil/natstest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func putGet(t *testing.T, url string, put bool) string {
+	t.Helper()
+	c, err := bus.Connect(url, bus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	js, err := c.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "accounts", Storage: jetstream.FileStorage})
+	if err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	if put {
+		if _, err := kv.Put(ctx, "alice", []byte("1")); err != nil {
+			t.Fatalf("put: %v", err)
+		}
+	}
+	e, err := kv.Get(ctx, "alice")
+	if err != nil {
+		t.Fatalf("get: %v", err)
+	}
+	return string(e.Value())
+}
+
+func TestStartAndRestartKeepsData(t *testing.T) {
+	s, url := natstest.Start(t)
+	if !s.JetStreamEnabled() {
+		t.Fatal("JetStream off")
+	}
+	if got := putGet(t, url, true); got != "1" {
+		t.Fatalf("got %q", got)
+	}
+	s2 := natstest.Restart(t, s)
+	if s2 == s || bus.ClientURL(s2) != url {
+		t.Fatalf("restart: same server %v, url %s want %s", s2 == s, bus.ClientURL(s2), url)
+	}
+	if got := putGet(t, url, false); got != "1" {
+		t.Fatalf("after restart got %q, want the stored value", got)
+	}
+	natstest.Restart(t, s2) // a restarted server restarts again
+}
+
+func TestStartClusterOfOne(t *testing.T) {
+	servers, urls := natstest.StartCluster(t, 1)
+	if len(servers) != 1 || len(urls) != 1 {
+		t.Fatalf("%d servers, %d urls", len(servers), len(urls))
+	}
+	if got := putGet(t, urls[0], true); got != "1" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestStartClusterRestartNode(t *testing.T) {
+	servers, urls := natstest.StartCluster(t, 3)
+	if got := putGet(t, urls[0], true); got != "1" {
+		t.Fatalf("got %q", got)
+	}
+	servers[1] = natstest.Restart(t, servers[1])
+	natstest.WaitJetStreamReady(t, servers)
+	if got := putGet(t, urls[1], false); got != "1" {
+		t.Fatalf("after restart got %q", got)
+	}
+}
