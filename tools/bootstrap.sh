@@ -77,6 +77,11 @@ if [ "$(cat "$DEPS/.stamp" 2>/dev/null)" != "$stamp" ]; then
 
   GOBIN="$DEPS/bin" go install "google.golang.org/protobuf/cmd/protoc-gen-go@$PROTOC_GEN_GO_VERSION"
   echo "$stamp" > "$DEPS/.stamp"
+  # An existing output base keeps the gazelle binary it built from the old
+  # sources: have Bazel rebuild it (a fresh clone has nothing to refresh).
+  if [ -L "$ROOT/bazel-out" ]; then
+    (cd "$ROOT" && bazel sync --only=bazel_gazelle_go_repository_tools >/dev/null 2>&1) || true
+  fi
 fi
 
 # --- 3. machine-local Bazel settings ------------------------------------------
