@@ -1,0 +1,107 @@
+// Package ingress is Realm's UDP data plane: it binds each client's UDP
+// endpoint to the session login authenticated, forwards the client's inputs
+// to the world over NATS and sends the world's snapshots back to the client.
+// The byte format is libs/wire (docs/PROTOCOL.md §2); the socket and its
+// receive loop are package udpserver; this package is the protocol logic
+// between them and the events on NATS (docs/PROTOCOL.md §3).
+//
+// # What it does
+//
+// A handshake request (wire.OpenHandshake, with the token key shared with
+// login) that verifies, is not revoked and passes the session's replay window
+// binds its source endpoint to the session in a session.Registry, is answered
+// with a sealed HandshakeAck and is announced as realm.endpoint.bound. A valid
+// handshake from another endpoint moves the binding (NAT rebinding) and is
+// announced again; one re-sent from the bound endpoint is acked again and
+// changes nothing. Every later packet from a bound endpoint is found by one
+// registry lookup, rate-limited, checked against the replay window, opened in
+// place with the session's client-to-server key and, for an Input, decoded
+// and appended to the pending InputBatch, published on realm.world.input every
+// Config.FlushInterval or at Config.MaxBatch inputs. Snapshots arrive on this
+// instance's realm.ingress.<id>.out and are sealed with each session's
+// server-to-client key and sent to its endpoint.
+//
+// A binding ends when login closes the session (realm.session.closed: the
+// session is removed, its tokens are revoked, EndpointUnbound SESSION_CLOSED),
+// after Config.IdleTimeout without an authenticated packet (IDLE_TIMEOUT), on
+// shutdown (SHUTDOWN), when another ingress instance binds the session (the
+// client moved there: the binding is dropped silently, see below), or when a
+// handshake of another session takes the endpoint (UNSPECIFIED). A world that
+// starts or reconnects asks every ingress for its bindings
+// (realm.ingress.resync); the answer, and the re-announcement after this
+// instance's own NATS reconnect (Service.Resync), is EndpointBound{resync:
+// true} per binding.
+//
+// Moves between instances publish no EndpointUnbound: the new instance's
+// EndpointBound already says where the session is, and an unbound event from
+// the old instance, racing it, could undo it. For the same reason the world
+// should ignore an EndpointUnbound whose ingress_id is not the instance the
+// session is currently bound through.
+//
+// # Costs
+//
+// The per-packet path (Input and KeepAlive) takes no service-wide lock and
+// allocates nothing: one sharded registry lookup, one per-session mutex, one
+// ChaCha20-Poly1305 open into the receive buffer itself, a protowire decode
+// into a struct, and an append to a reused buffer that already holds the
+// InputBatch encoding. Handshakes take Service.bindMu, which orders every
+// binding change with its event; they are rare and allocate a little (an
+// AEAD, the ack). Nothing is logged per packet: every drop is counted in
+// realm_ingress_packets_dropped_total{reason}.
+//
+// # Threat model
+//
+// The attacker may send any datagram from any source address (spoofing) and,
+// on-path, see, drop, delay, reorder and rewrite traffic between a client and
+// ingress. It does not have the token key (held by login and ingress) nor the
+// session keys (in the token, and given to the client over TLS).
+//
+//   - Off-path attackers can neither bind nor hijack an endpoint. Binding
+//     needs a token sealed with the token key and a request tag made with the
+//     client-to-server key inside it. Moving a binding needs the same, with a
+//     sequence the session has not seen. Data packets need that key too:
+//     spoofed ones from the client's address fail authentication
+//     ("bad_auth"), ones from any other address are "unknown_endpoint".
+//   - On-path attackers can drop or delay packets, as on any UDP path, and
+//     nothing more while this instance holds the session's state: they cannot
+//     read (the payloads are encrypted), modify (the header is associated
+//     data) or replay packets (the replay window), and a replayed handshake
+//     from another address is refused ("replay"; from the bound address it is
+//     merely acked again). Rewriting the source address of a client's genuine
+//     handshake moves the binding, which is only another way to drop the
+//     client's traffic: the attacker can read nothing it gets.
+//   - Replayed handshakes after a loss of state: the replay window lives in
+//     memory. After this instance restarts, or for a session it never held, a
+//     captured handshake can be replayed from any address until its token
+//     expires, moving the binding there. That denies service to the client
+//     until its next handshake (which has a higher sequence and wins back the
+//     endpoint) and discloses or injects nothing. Unbound sessions (idle,
+//     moved) keep their state until their token expires for this reason.
+//   - Amplification: nothing is sent before a handshake verifies, and the ack
+//     is never larger than the request (at least 512 bytes, checked before
+//     every send), so spoofed handshakes cannot be reflected. Residual risk: a
+//     logged-in client, which holds its keys, can send a valid handshake with
+//     a spoofed source and keep the binding alive with spoofed keep-alives,
+//     pointing the world's snapshots (up to a packet per tick) at a victim.
+//     The account is authenticated and the stream stops at session close;
+//     closing this needs a return-routability check in the protocol (an ack
+//     nonce the client must echo), which PROTOCOL.md does not have yet.
+//   - Revocation: a closed session's tokens are refused for
+//     Config.TokenLifetime after the close, and a token that would outlive
+//     that memory is refused at the handshake, so revocation holds for as
+//     long as any token of the session is valid (within Config.MaxRevoked
+//     closed sessions; beyond, the oldest are forgotten early and counted).
+//   - What the token's lifetime bounds: how long a captured handshake is
+//     replayable after a loss of state, how long a closed session must be
+//     remembered, and how long a client may go without refreshing before it
+//     can no longer handshake. A token alone is useless without its
+//     client-to-server key, and it is not secret from the path (it travels in
+//     the clear inside the handshake, itself encrypted and authenticated).
+//   - Resource exhaustion: a forged handshake costs one XChaCha20-Poly1305
+//     open and no state or allocation; a datagram from an unknown endpoint
+//     costs one map lookup; a bound endpoint is limited to Config.RateLimit
+//     packets per second (an attacker who can spoof that exact endpoint can
+//     spend its budget, which again only drops traffic). State is created only
+//     by valid handshakes, so only login-issued sessions occupy memory, and
+//     the revocation memory is bounded.
+package ingress

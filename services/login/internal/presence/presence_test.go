@@ -1,0 +1,238 @@
+package presence
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ecs-realm/realm/libs/bus"
+	"github.com/ecs-realm/realm/libs/testutil/natstest"
+)
+
+func connectJS(t testing.TB, url string) (*bus.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := bus.Connect(url, bus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}
+
+func open(t testing.TB, js jetstream.JetStream, loginID string) *Table {
+	t.Helper()
+	tb, err := Open(context.Background(), js, Config{}, loginID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+func TestEntryEncoding(t *testing.T) {
+	e := Entry{SessionID: 42, LoginID: "login-1"}
+	b, err := e.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Entry
+	if err := got.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if got.SessionID != 42 || got.LoginID != "login-1" {
+		t.Fatalf("got %+v", got)
+	}
+	for n := range 9 {
+		if err := got.UnmarshalBinary(b[:n]); !errors.Is(err, ErrBadEntry) {
+			t.Fatalf("prefix %d: %v", n, err)
+		}
+	}
+	if _, err := (Entry{}).MarshalBinary(); !errors.Is(err, ErrBadEntry) {
+		t.Fatalf("session 0 encoded: %v", err)
+	}
+	b[0] = 2
+	if err := got.UnmarshalBinary(b); !errors.Is(err, ErrBadEntry) {
+		t.Fatalf("version 2 decoded: %v", err)
+	}
+}
+
+func TestClaimReplaceRelease(t *testing.T) {
+	ctx := context.Background()
+	_, url := natstest.Start(t)
+	_, js := connectJS(t, url)
+	a, b := open(t, js, "a"), open(t, js, "b")
+
+	first, _, had, err := a.Claim(ctx, 7, 100)
+	if err != nil || had {
+		t.Fatalf("first claim: had=%v err=%v", had, err)
+	}
+	second, replaced, had, err := b.Claim(ctx, 7, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !had || replaced.SessionID != 100 || replaced.LoginID != "a" || replaced.Revision != first.Revision {
+		t.Fatalf("replaced %+v (had %v), want session 100 of a at rev %d", replaced, had, first.Revision)
+	}
+	if second.Revision <= first.Revision {
+		t.Fatalf("revisions %d then %d", first.Revision, second.Revision)
+	}
+	// The replaced session's release leaves the successor alone.
+	if ok, err := a.Release(ctx, first); err != nil || ok {
+		t.Fatalf("stale release: ok=%v err=%v", ok, err)
+	}
+	if e, ok, err := a.Get(ctx, 7); err != nil || !ok || e.SessionID != 200 {
+		t.Fatalf("live entry %+v ok=%v err=%v, want session 200", e, ok, err)
+	}
+	if ok, err := b.Release(ctx, second); err != nil || !ok {
+		t.Fatalf("own release: ok=%v err=%v", ok, err)
+	}
+	if _, ok, err := a.Get(ctx, 7); err != nil || ok {
+		t.Fatalf("entry after release: ok=%v err=%v", ok, err)
+	}
+	// A released (deleted) key can be claimed again.
+	if _, _, had, err := a.Claim(ctx, 7, 300); err != nil || had {
+		t.Fatalf("claim after release: had=%v err=%v", had, err)
+	}
+}
+
+// TestWatchOrder: concurrent claims of one account from two tables, then a
+// release; the watchers of both see changes in increasing revision order,
+// ending with the release.
+func TestWatchOrder(t *testing.T) {
+	ctx := context.Background()
+	_, url := natstest.Start(t)
+	_, js1 := connectJS(t, url)
+	_, js2 := connectJS(t, url)
+	a, b := open(t, js1, "a"), open(t, js2, "b")
+
+	type seen struct {
+		mu sync.Mutex
+		es []Entry
+	}
+	var sa, sb seen
+	watch := func(tb *Table, s *seen) {
+		w, err := tb.Watch(ctx, func(e Entry) {
+			s.mu.Lock()
+			s.es = append(s.es, e)
+			s.mu.Unlock()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = w.Stop() })
+	}
+	watch(a, &sa)
+	watch(b, &sb)
+
+	const perSide = 20
+	var wg sync.WaitGroup
+	for i, tb := range []*Table{a, b} {
+		wg.Go(func() {
+			for j := range perSide {
+				if _, _, _, err := tb.Claim(ctx, 9, uint64(1000*(i+1)+j+1)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	live, ok, err := a.Get(ctx, 9)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if released, err := b.Release(ctx, live); err != nil || !released {
+		t.Fatalf("release: %v %v", released, err)
+	}
+	for name, s := range map[string]*seen{"a": &sa, "b": &sb} {
+		last := func() (Entry, bool) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if len(s.es) == 0 {
+				return Entry{}, false
+			}
+			return s.es[len(s.es)-1], true
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if e, ok := last(); ok && e.Deleted || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		s.mu.Lock()
+		es := s.es
+		s.mu.Unlock()
+		if len(es) < 2 {
+			t.Fatalf("watcher %s saw %d changes", name, len(es))
+		}
+		for i := 1; i < len(es); i++ {
+			if es[i].Revision <= es[i-1].Revision {
+				t.Fatalf("watcher %s: revision %d after %d", name, es[i].Revision, es[i-1].Revision)
+			}
+		}
+		if del := es[len(es)-1]; !del.Deleted || del.AccountID != 9 || del.Revision <= live.Revision {
+			t.Fatalf("watcher %s: last change %+v, want the delete after %d", name, del, live.Revision)
+		}
+		if e := es[len(es)-2]; e.Deleted || e.SessionID == 0 || e.Revision > live.Revision {
+			t.Fatalf("watcher %s: change before the delete %+v", name, e)
+		}
+	}
+}
+
+func TestWatchSkipsBadValues(t *testing.T) {
+	ctx := context.Background()
+	_, url := natstest.Start(t)
+	_, js := connectJS(t, url)
+	tb := open(t, js, "a")
+	got := make(chan Entry, 4)
+	w, err := tb.Watch(ctx, func(e Entry) { got <- e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	kv, err := js.KeyValue(ctx, BucketName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "5", []byte{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "not-a-number", []byte{1, 0, 0, 0, 0, 0, 0, 0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := tb.Claim(ctx, 5, 55); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-got:
+		if e.SessionID != 55 || e.AccountID != 5 {
+			t.Fatalf("watched %+v", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("claim not watched")
+	}
+	if n := tb.BadEntries(); n != 2 { // "5" with a short value, a non-numeric key
+		t.Fatalf("BadEntries = %d, want 2", n)
+	}
+}
+
+func TestWatcherStopAfterConnClose(t *testing.T) {
+	_, url := natstest.Start(t)
+	nc, js := connectJS(t, url)
+	tb := open(t, js, "a")
+	w, err := tb.Watch(context.Background(), func(Entry) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	if err := w.Stop(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,339 @@
+package grid
+
+import "math"
+
+// Lists answers Grid.Nearest for points that move a little each tick, from
+// a neighbour list per query point kept across ticks (Verlet lists, as in
+// molecular dynamics), with the same result.
+//
+// A list holds every point that was within reach of its owner when it was
+// built: reach is the distance of the owner's k-th nearest (or the radius,
+// if fewer are in it) plus a skin. Lists are keyed by the caller's stable ids,
+// and the caller reports motion: Moved(step) after each tick, step being how
+// far any point moved at most, and Jumped(id) for the points that did not
+// obey that bound (spawned, reused ids, teleported). Their sum, drift, bounds
+// how much closer a point outside a list can have come: an outsider is at
+// least reach − 2·drift away. Each query computes the distances of its list's
+// points, sorts them (an insertion sort: the order of the last tick is
+// nearly right), and checks that its k-th nearest is nearer than that bound:
+// then no outsider can be among the k nearest, and the answer is exact. When
+// the margin runs thin, the list is extended from the grid (only the ring
+// between the old bound and the new reach is scanned) before it can fail;
+// if it fails anyway, the same happens at once. The threshold for that is
+// spread over the ids, so that lists built together are not all refreshed on
+// the same tick.
+//
+// Costs: with k = 32 and points spread evenly, a list holds about 40 points
+// and a query is a pass over them plus an insertion sort with a few moves,
+// plus now and then a refresh (a scan of a ring of cells): about a third of
+// Grid.Nearest at the world's density. Memory: width = k + k/2 + 16 keys (8
+// bytes) per id, allocated up to the largest id seen. A point reported by
+// Jumped costs one scan of the cells around it.
+//
+// The answers are those of Grid.Nearest for the same points: the k nearest
+// within the radius, nearest first, by the same float32 squared distances.
+// Points at exactly the same distance are ordered by id rather than by
+// position in the grid.
+//
+// Concurrency: Reset, Grow, Moved, Jumped, Drop and Clear must not run
+// concurrently with anything. Nearest may run concurrently for distinct ids,
+// each goroutine with its own Scratch: it writes only its id's list.
+type Lists struct {
+	k     int
+	r, r2 float32 // radius, and the squared radius Nearest tests against
+	skin  float64
+	width int     // entries per list
+	eps   float64 // allowance for rounding in computed distances, units
+
+	drift float64  // sum of the steps reported to Moved
+	keys  []uint64 // the list of id: keys[id*width:][:lists[id].n]
+	lists []list
+}
+
+// list is one query point's neighbour list. Its keys are squared distance
+// (float32 bits, as of the last query) above the point's id, sorted.
+type list struct {
+	reach float64 // every point not in the list was at least this far when built
+	base  float64 // drift when built
+	n     int32   // keys in use
+	ok    bool    // whether the list is maintained (else it is rebuilt)
+}
+
+// Reset configures the lists for the k nearest within radius r, with lists
+// reaching skin farther than needed, and forgets every list. A larger skin
+// means longer lists (a slower pass) but fewer refreshes: twice the
+// distance points move in a few ticks is a good value.
+func (l *Lists) Reset(k int, r, skin float32) {
+	l.k = max(k, 0)
+	l.r, l.r2 = r, r*r
+	l.skin = math.Max(float64(skin), 0)
+	if w := l.k + l.k/2 + 16; w != l.width {
+		l.width = w
+		l.lists, l.keys = nil, nil // Grow allocates them for the new width
+	}
+	// Distances are computed in float32 from float32 positions: relative
+	// error about 1e-7, so 1e-5 of the longest distance that matters is a
+	// wide margin.
+	l.eps = 1e-5 * (float64(r) + l.skin)
+	l.drift = 0
+	clear(l.lists)
+}
+
+// Grow makes room for ids below n. Ids at or above it must not be passed to
+// the other methods.
+func (l *Lists) Grow(n int) {
+	if n <= len(l.lists) {
+		return
+	}
+	if n > cap(l.lists) {
+		c := n + n/4
+		lists := make([]list, len(l.lists), c)
+		copy(lists, l.lists)
+		l.lists = lists
+		keys := make([]uint64, c*l.width)
+		copy(keys, l.keys)
+		l.keys = keys
+	}
+	l.lists = l.lists[:n]
+}
+
+// Moved reports that since the last call no point moved farther than step,
+// except those then passed to Jumped. A step that is not a finite number
+// drops every list.
+func (l *Lists) Moved(step float64) {
+	if !(step >= 0 && step < math.MaxFloat32) {
+		l.Clear()
+		return
+	}
+	l.drift += step
+}
+
+// Clear drops every list; each is built again on its next query.
+func (l *Lists) Clear() {
+	for i := range l.lists {
+		l.lists[i].ok = false
+	}
+	l.drift = 0
+}
+
+// Drop forgets the list of id (a point that is gone, or no longer queried).
+func (l *Lists) Drop(id int32) {
+	l.lists[id].ok = false
+}
+
+// Jumped reports that point id appeared, or moved farther than the last
+// step given to Moved. Its own list is dropped, and it is added to the lists
+// of the points near it that must hold it. g must index the points at their
+// current positions (xs, ys), as for Nearest.
+func (l *Lists) Jumped(id int32, xs, ys []float32, g *Grid, s *Scratch) {
+	l.lists[id].ok = false
+	x, y := xs[id], ys[id]
+	if l.k == 0 || x != x || y != y { // NaN is near nothing
+		return
+	}
+	// No list reaches farther than the radius plus the skin.
+	far := float32(float64(l.r) + l.skin + 2*l.eps)
+	for _, key := range g.scanRing(x, y, 0, far*far, s) {
+		p := g.index[uint32(key)]
+		if p == id || int(p) >= len(l.lists) {
+			continue
+		}
+		li := &l.lists[p]
+		if !li.ok {
+			continue
+		}
+		// Outsiders must be at least the list's bound away: id is, or it
+		// joins the list.
+		if dist(key)-l.eps >= l.bound(li) {
+			continue
+		}
+		keys := l.keys[int(p)*l.width:][:l.width]
+		if contains(keys[:li.n], id) {
+			continue
+		}
+		if int(li.n) == l.width {
+			li.ok = false
+			continue
+		}
+		keys[li.n] = key&^math.MaxUint32 | uint64(uint32(id))
+		li.n++
+	}
+}
+
+// contains reports whether keys hold id.
+func contains(keys []uint64, id int32) bool {
+	for _, k := range keys {
+		if int32(uint32(k)) == id {
+			return true
+		}
+	}
+	return false
+}
+
+// bound returns how near an outsider of li can be now, in units.
+func (l *Lists) bound(li *list) float64 {
+	return li.reach - 2*(l.drift-li.base)
+}
+
+// Nearest appends to dst the ids of the points within the radius of point
+// id, nearest first, at most k of them, leaving out id itself: the answer
+// of g.Nearest(dst, xs[id], ys[id], r, k, id, s), but from id's list. g must
+// have been built (BuildIDs) from xs and ys as they are now, with every id
+// below the size given to Grow.
+func (l *Lists) Nearest(dst []int32, id int32, xs, ys []float32, g *Grid, s *Scratch) []int32 {
+	if l.k == 0 {
+		return dst
+	}
+	li := &l.lists[id]
+	x, y := xs[id], ys[id]
+	var keys []uint64
+	var n int
+	if !li.ok {
+		keys, n = l.build(id, li, x, y, g, s)
+	} else {
+		keys = l.keys[int(id)*l.width:][:li.n]
+		distances(keys, xs, ys, x, y)
+		insertionSort(keys)
+		var ref float64
+		n, ref = l.kth(keys)
+		if margin := l.bound(li) - ref - l.eps; margin <= l.refreshAt(id) {
+			keys, n = l.refresh(id, li, keys, ref, x, y, g, s)
+		}
+	}
+	if n < 0 {
+		s.Fallbacks++
+		return g.Nearest(dst, x, y, l.r, l.k, id, s)
+	}
+	for _, key := range keys[:n] {
+		dst = append(dst, int32(uint32(key)))
+	}
+	return dst
+}
+
+// distances recomputes the squared distances in keys from (x, y).
+func distances(keys []uint64, xs, ys []float32, x, y float32) {
+	for j, key := range keys {
+		p := uint32(key)
+		dx, dy := xs[p]-x, ys[p]-y
+		d2 := dx*dx + dy*dy
+		keys[j] = uint64(math.Float32bits(d2))<<32 | uint64(p)
+	}
+}
+
+// kth returns how many of the sorted keys are the answer (the first ones
+// within the radius, at most k) and the distance an outsider must exceed
+// for it to be exact: the k-th nearest's, or the radius when fewer are
+// within it.
+func (l *Lists) kth(keys []uint64) (n int, ref float64) {
+	r2 := math.Float32bits(l.r2)
+	n = min(l.k, len(keys))
+	for n > 0 && uint32(keys[n-1]>>32) > r2 {
+		n--
+	}
+	if n == l.k {
+		return n, dist(keys[n-1])
+	}
+	return n, math.Sqrt(float64(l.r2))
+}
+
+// refreshAt is the margin (units) under which the list of id is refreshed
+// before it fails: between 1/8 and 5/8 of the skin, spread over ids by a
+// multiplicative hash, so that lists built on the same tick come due on
+// different ticks.
+func (l *Lists) refreshAt(id int32) float64 {
+	u := float64(uint32(id)*0x9e3779b9>>8) / (1 << 24)
+	return l.skin * (0.125 + 0.5*u)
+}
+
+// refresh rebuilds the list of id around its current, sorted keys: the keys
+// nearer than the list's bound are all the points that near (so they stay),
+// and the grid supplies the ring from that bound out to the new reach. ref is
+// the current k-th distance (or the radius), an upper bound of the true one.
+func (l *Lists) refresh(id int32, li *list, keys []uint64, ref float64, x, y float32, g *Grid, s *Scratch) ([]uint64, int) {
+	lo := l.bound(li) - 2*l.eps // every point nearer than this is listed
+	if lo <= 0 {
+		return l.build(id, li, x, y, g, s)
+	}
+	s.Refreshes++
+	lo2 := float32(lo * lo)
+	keep := 0
+	for keep < len(keys) && math.Float32frombits(uint32(keys[keep]>>32)) < lo2 {
+		keep++
+	}
+	reach := ref + l.skin
+	hi := float32(reach + l.eps)
+	ring := g.scanRing(x, y, lo2, hi*hi, s)
+	// To ids, without id itself (only there when lo2 is 0), then sorted.
+	m := 0
+	for _, key := range ring {
+		p := g.index[uint32(key)]
+		ring[m] = key&^math.MaxUint32 | uint64(uint32(p))
+		m += b2i(p != id)
+	}
+	ring = s.sortKeys(ring[:m], hi*hi)
+	return l.settle(li, id, keep, ring, reach)
+}
+
+// build builds the list of id from the grid.
+func (l *Lists) build(id int32, li *list, x, y float32, g *Grid, s *Scratch) ([]uint64, int) {
+	s.Builds++
+	reach := float64(l.r) + l.skin
+	found := g.nearestKeys(x, y, float32(reach), l.width+2, s) // with self, and one past the width
+	m := 0
+	for _, key := range found {
+		p := g.index[uint32(key)]
+		if p == id {
+			continue
+		}
+		found[m] = key&^math.MaxUint32 | uint64(uint32(p))
+		m++
+	}
+	found = found[:m]
+	insertionSort(found) // ties by id
+	return l.settle(li, id, 0, found, reach)
+}
+
+// settle stores the list of id made of its first keep keys and then more
+// (sorted, all farther than those kept): together every point within
+// reach, except that only the width nearest fit. It sets the list's reach
+// and returns the keys and the size of the answer, or -1 if the list cannot
+// vouch for this tick's answer (more than width points tie or crowd within
+// the k-th distance).
+func (l *Lists) settle(li *list, id int32, keep int, more []uint64, reach float64) ([]uint64, int) {
+	all := l.keys[int(id)*l.width:][:l.width]
+	room := l.width - keep
+	if len(more) > room {
+		reach = math.Min(reach, dist(more[room])) // the first left out
+		more = more[:room]
+	}
+	copy(all[keep:], more)
+	keys := all[:keep+len(more)]
+
+	n, ref := l.kth(keys)
+	reach = math.Min(reach, ref+l.skin)
+	end := len(keys)
+	for end > 0 && dist(keys[end-1]) >= reach {
+		end--
+	}
+	li.n, li.ok = int32(end), true
+	li.reach, li.base = reach-l.eps, l.drift
+	if !(ref < reach) {
+		return keys, -1
+	}
+	return keys[:end], n
+}
+
+// dist returns the distance in a key, in float64.
+func dist(key uint64) float64 {
+	return math.Sqrt(float64(math.Float32frombits(uint32(key >> 32))))
+}
+
+// sortKeys returns keys sorted, squared distances all at most r2: in place
+// when they are few, else in s.sorted.
+func (s *Scratch) sortKeys(keys []uint64, r2 float32) []uint64 {
+	if len(keys) <= 16 {
+		insertionSort(keys)
+		return keys
+	}
+	return s.nearest(keys, r2, len(keys))
+}

@@ -1,0 +1,31 @@
+package snapshot_test
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
+	"github.com/ecs-realm/realm/services/world/internal/snapshot"
+)
+
+func ExampleAppendNearby() {
+	// Encode each entity once per tick...
+	a := snapshot.Entity{EntityID: 1, SessionID: 100, X: 10, Y: 10, VX: 5}
+	b := snapshot.Entity{EntityID: 2, SessionID: 200, X: 12, Y: 10}
+	chunkA := snapshot.AppendNearby(nil, &a)
+	chunkB := snapshot.AppendNearby(nil, &b)
+
+	// ...then a snapshot is a header, self, and copies of nearby chunks.
+	buf := snapshot.AppendHeader(nil, 7, 3) // server tick 7, last input 3
+	buf = snapshot.AppendSelf(buf, chunkA)
+	buf = append(buf, chunkB...)
+
+	var s realmv1.Snapshot
+	if err := proto.Unmarshal(buf, &s); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(s.GetServerTick(), s.GetSelf().GetEntityId(), len(s.GetNearby()), s.GetNearby()[0].GetPosition().GetX())
+	// Output: 7 1 1 12
+}

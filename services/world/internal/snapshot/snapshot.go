@@ -1,0 +1,150 @@
+package snapshot
+
+import (
+	"math"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// MaxSize is the largest encoded Snapshot the world sends: with the 9-byte
+// packet header and the 16-byte AEAD tag it stays under the 1400-byte UDP
+// packet limit of the data plane.
+const MaxSize = 1300
+
+// MaxEntitySize is the largest encoding of one EntityState as a Snapshot
+// field (tag, length and body): two 10-byte varint ids and two full Vec2.
+const MaxEntitySize = 2 + (1 + 10) + (1 + 10) + 2*(2+10)
+
+// Field tags (field number and wire type in one byte) of the messages this
+// package writes. Every one of them fits one byte.
+const (
+	tagSnapshotTick  = byte(1<<3 | protowire.VarintType) // Snapshot.server_tick
+	tagSnapshotInput = byte(2<<3 | protowire.VarintType) // Snapshot.last_input_sequence
+	tagSelf          = byte(3<<3 | protowire.BytesType)  // Snapshot.self
+	tagNearby        = byte(4<<3 | protowire.BytesType)  // Snapshot.nearby
+
+	tagEntityID = byte(1<<3 | protowire.VarintType)  // EntityState.entity_id
+	tagSession  = byte(2<<3 | protowire.VarintType)  // EntityState.session_id
+	tagPosition = byte(3<<3 | protowire.BytesType)   // EntityState.position
+	tagVelocity = byte(4<<3 | protowire.BytesType)   // EntityState.velocity
+	tagX        = byte(1<<3 | protowire.Fixed32Type) // Vec2.x
+	tagY        = byte(2<<3 | protowire.Fixed32Type) // Vec2.y
+)
+
+// Entity is the content of one realm.v1.EntityState.
+type Entity struct {
+	EntityID  uint64
+	SessionID uint64  // owning player's session, zero if none
+	X, Y      float32 // position, world units
+	VX, VY    float32 // velocity, world units per second
+}
+
+// HeaderSize returns the size of the Snapshot fields AppendHeader writes.
+func HeaderSize(tick, lastInput uint64) int {
+	return varintFieldSize(tick) + varintFieldSize(lastInput)
+}
+
+// AppendHeader appends Snapshot.server_tick and last_input_sequence: the
+// start of every snapshot, followed by AppendSelf and the nearby chunks.
+func AppendHeader(dst []byte, tick, lastInput uint64) []byte {
+	dst = appendVarintField(dst, tagSnapshotTick, tick)
+	return appendVarintField(dst, tagSnapshotInput, lastInput)
+}
+
+// EntitySize returns the size of e encoded by AppendNearby.
+func EntitySize(e *Entity) int {
+	return 2 + entityBodySize(e)
+}
+
+// AppendNearby appends e as one Snapshot.nearby field (tag, length,
+// EntityState). The result, a chunk, can be copied as is into any number of
+// snapshots, nearest first, and turned into the self field by AppendSelf.
+func AppendNearby(dst []byte, e *Entity) []byte {
+	n := entityBodySize(e) // < 128: the length is one byte
+	dst = append(dst, tagNearby, byte(n))
+	dst = appendVarintField(dst, tagEntityID, e.EntityID)
+	dst = appendVarintField(dst, tagSession, e.SessionID)
+	dst = appendVec2(dst, tagPosition, e.X, e.Y)
+	return appendVec2(dst, tagVelocity, e.VX, e.VY)
+}
+
+// AppendSelf appends a chunk made by AppendNearby as the Snapshot.self field
+// (the same bytes but the tag).
+func AppendSelf(dst, chunk []byte) []byte {
+	if len(chunk) == 0 {
+		return dst
+	}
+	dst = append(dst, tagSelf)
+	return append(dst, chunk[1:]...)
+}
+
+// Append appends a complete Snapshot: the header, self and as many of nearby
+// (taken in order, so nearest first) as fit in MaxSize bytes in all. It
+// returns the extended buffer and how many nearby entities it included. It
+// encodes each entity on the spot: callers that put one entity into many
+// snapshots should encode it once with AppendNearby and copy the chunk.
+func Append(dst []byte, tick, lastInput uint64, self *Entity, nearby []Entity) ([]byte, int) {
+	size := HeaderSize(tick, lastInput) + EntitySize(self)
+	n := 0
+	for i := range nearby {
+		s := EntitySize(&nearby[i])
+		if size+s > MaxSize {
+			break
+		}
+		size += s
+		n++
+	}
+	dst = AppendHeader(dst, tick, lastInput)
+	start := len(dst)
+	dst = AppendNearby(dst, self)
+	dst[start] = tagSelf
+	for i := range n {
+		dst = AppendNearby(dst, &nearby[i])
+	}
+	return dst, n
+}
+
+func entityBodySize(e *Entity) int {
+	return varintFieldSize(e.EntityID) + varintFieldSize(e.SessionID) +
+		2 + vec2Size(e.X, e.Y) + 2 + vec2Size(e.VX, e.VY)
+}
+
+// vec2Size is the body size of a Vec2: proto3 leaves out a float whose bits
+// are all zero (+0.0) and keeps -0.0.
+func vec2Size(x, y float32) int {
+	return floatFieldSize(x) + floatFieldSize(y)
+}
+
+func floatFieldSize(f float32) int {
+	if math.Float32bits(f) == 0 {
+		return 0
+	}
+	return 5
+}
+
+func appendVec2(dst []byte, tag byte, x, y float32) []byte {
+	dst = append(dst, tag, byte(vec2Size(x, y)))
+	if bits := math.Float32bits(x); bits != 0 {
+		dst = append(dst, tagX, byte(bits), byte(bits>>8), byte(bits>>16), byte(bits>>24))
+	}
+	if bits := math.Float32bits(y); bits != 0 {
+		dst = append(dst, tagY, byte(bits), byte(bits>>8), byte(bits>>16), byte(bits>>24))
+	}
+	return dst
+}
+
+// varintFieldSize is the size of a proto3 varint field with a one-byte tag:
+// zero when v is zero (left out).
+func varintFieldSize(v uint64) int {
+	if v == 0 {
+		return 0
+	}
+	return 1 + protowire.SizeVarint(v)
+}
+
+func appendVarintField(dst []byte, tag byte, v uint64) []byte {
+	if v == 0 {
+		return dst
+	}
+	return protowire.AppendVarint(append(dst, tag), v)
+}

@@ -1,0 +1,109 @@
+// Command world runs Realm's game loop alone against a NATS server or
+// cluster (see docs/services/world.md). Every flag can also be set by its
+// environment variable, REALM_ and the flag's name in upper case with '-'
+// replaced by '_' (REALM_TICK_RATE for --tick-rate).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+
+	"github.com/ecs-realm/realm/libs/bus"
+	"github.com/ecs-realm/realm/libs/flagenv"
+	"github.com/ecs-realm/realm/libs/logging"
+	"github.com/ecs-realm/realm/libs/metrics"
+	"github.com/ecs-realm/realm/services/world/world"
+)
+
+// metricsShutdownTimeout bounds the metrics server's shutdown.
+const metricsShutdownTimeout = 5 * time.Second
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "world:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	fs := flag.NewFlagSet("world", flag.ContinueOnError)
+	var (
+		natsURL       = fs.String("nats-url", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
+		id            = fs.String("id", world.DefaultID, "instance id, [A-Za-z0-9_-]{1,64}, sent in resync requests")
+		tickRate      = fs.Int("tick-rate", 20, "simulation ticks per second")
+		snapshotEvery = fs.Int("snapshot-every", 1, "send snapshots every n-th tick")
+		maxSpeed      = fs.Float64("max-speed", 5, "player speed at full input, units per second")
+		worldSize     = fs.Float64("world-size", 1000, "side of the square map, units")
+		aoiRadius     = fs.Float64("aoi-radius", 50, "area-of-interest radius, units")
+		aoiCap        = fs.Int("aoi-cap", 32, "most entities in one snapshot besides the player")
+		workers       = fs.Int("workers", 0, "goroutines sharing the snapshot phase (0: GOMAXPROCS)")
+		maxBatchBytes = fs.Int("max-batch-bytes", 256<<10, "largest SnapshotBatch NATS message, bytes")
+		metricsAddr   = fs.String("metrics-addr", "127.0.0.1:9103", `address of /metrics, /healthz and /readyz ("" disables)`)
+		logLevel      = fs.String("log-level", "info", "log level: debug, info, warn, error")
+		logFormat     = fs.String("log-format", logging.FormatJSON, "log format: json or console")
+	)
+	if err := flagenv.Parse(fs, "REALM", os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	log, err := logging.New(logging.Config{Level: *logLevel, Format: *logFormat})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	nc, err := bus.Connect(*natsURL, bus.Options{Name: "world-" + *id, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+
+	s, err := world.New(world.Config{
+		ID:            *id,
+		TickRate:      *tickRate,
+		SnapshotEvery: *snapshotEvery,
+		MaxSpeed:      *maxSpeed,
+		WorldSize:     *worldSize,
+		AOIRadius:     *aoiRadius,
+		AOICap:        *aoiCap,
+		Workers:       *workers,
+		MaxBatchBytes: *maxBatchBytes,
+		Registerer:    reg,
+	}, nc, log)
+	if err != nil {
+		return err
+	}
+
+	ms := metrics.NewServer(*metricsAddr, reg, log)
+	ms.AddReadiness("world", s.Ready)
+	if err := ms.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdownTimeout)
+		defer cancel()
+		if err := ms.Shutdown(ctx); err != nil {
+			log.Warn("metrics shutdown", zap.Error(err))
+		}
+	}()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info("world starting", zap.String("id", *id), zap.String("metrics", ms.Addr()))
+	return s.Run(ctx)
+}
