@@ -3,6 +3,7 @@ package mpsc
 import (
 	"runtime"
 	"sync/atomic"
+	"time"
 )
 
 const (
@@ -24,6 +25,18 @@ const (
 
 	// waitYields is how often Wait yields its processor before it parks.
 	waitYields = 3
+
+	// pollInterval is how long Wait keeps its processor, without touching
+	// the queue, before it looks for a batch.
+	pollInterval = 5 * time.Microsecond
+
+	// pollBatch is the number of items a poll must find for Wait to keep
+	// polling.
+	pollBatch = 32
+
+	// maxPollBackoff bounds how many calls of Wait in a row skip the poll
+	// after polls have found no batch.
+	maxPollBackoff = 64
 
 	// lookAhead is how many slots past an unpublished head slot the consumer
 	// checks for a published item before it treats the queue as empty.
@@ -142,9 +155,8 @@ func (q *Queue[T]) prepare(b *block[T]) {
 
 // moveTail moves the tail from b, which is full, to the block prepared after
 // it, and publishes v in that block's first slot. Only the producer whose
-// claim on b returned exactly blockSize calls it, so there is at most one at
-// a time; it is the Vyukov "exchange and link" of this queue, with the link
-// made in advance.
+// claim on b returned exactly blockSize calls it, once per block; it is the
+// Vyukov "exchange and link" of this queue, with the link made in advance.
 //
 // The order matters: slot 0 is published before the tail moves, so an open
 // block always has its first item; the tail moves before the block opens, so

@@ -26,10 +26,10 @@ type Config struct {
 	SpareBlocks int
 
 	// YieldBacklog is the number of items waiting for the consumer beyond
-	// which the producer that installs a new block (one Push in 128) calls
-	// runtime.Gosched once. Producers that never block would otherwise keep
-	// the consumer off the processor on a machine with few cores, and the
-	// backlog would grow without bound. The yield is not backpressure: the
+	// which the producer that moves the tail to the next block (one Push in
+	// 128) calls runtime.Gosched once. Producers that never block would
+	// otherwise keep the consumer off the processor on a machine with few
+	// cores, and the backlog would grow without bound. The yield is not backpressure: the
 	// producer stays runnable, and Push returns as soon as the scheduler picks
 	// it again. It is rounded up to whole blocks of 128 items. Zero means
 	// 1024; a negative value never yields.
@@ -51,7 +51,7 @@ func (c Config) spareLimit(blockBytes uintptr) int32 {
 	}
 }
 
-// yieldBlocks returns the backlog, in blocks, beyond which an installer
+// yieldBlocks returns the backlog, in blocks, beyond which moveTail
 // yields; 0 means never.
 func (c Config) yieldBlocks() uint64 {
 	switch {

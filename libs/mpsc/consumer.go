@@ -162,6 +162,18 @@ func (q *Queue[T]) publishedBeyond() bool {
 	return end == blockSize && q.firstPublished(b.next.Load())
 }
 
+// publishedAhead reports whether the slot k places after the head slot is
+// published: a cheap sign that a batch of at least k+1 items is waiting.
+func (q *Queue[T]) publishedAhead(k uint32) bool {
+	i := q.idx + k
+	if i < blockSize {
+		return q.head.slots[i].ready.Load() == q.gen
+	}
+	b := q.head.next.Load()
+	i -= blockSize
+	return b != nil && i < blockSize && b.slots[i].ready.Load() == b.gen
+}
+
 // firstPublished reports whether block b, the successor of the head block or
 // nil, holds an item. moveTail publishes slot 0 before it opens a block, so
 // if slot 0 is not published, no slot is.

@@ -33,12 +33,13 @@
 //     writes the item, and publishes it by storing the block's generation in
 //     the slot's ready word. Then it loads the wake-up flag (one atomic load
 //     on a line that is written only when the consumer goes to sleep).
-//   - The producer whose add returns exactly 128 installs the next block, the
-//     way Vyukov's push links a new node: it takes a spare block (or allocates
-//     one), puts its own item in slot 0, links it after the full block, moves
-//     the tail to it, and opens it for claims. Producers that overflow the
-//     full block in the meantime wait for that install, which takes tens of
-//     nanoseconds.
+//   - The producer whose add returns exactly 128 moves the tail on, the way
+//     Vyukov's push exchanges the tail and links: the next block is already
+//     linked (prepared from the spare stack, or allocated, by the producer
+//     that moved the tail before), so it puts its own item in slot 0, moves
+//     the tail, opens the block for claims, and prepares the block after it.
+//     Producers that overflow the full block meanwhile wait for the tail to
+//     move, a handful of stores.
 //   - Pop, PopBatch and Drain read slots in order for as long as their ready
 //     word holds the block's current generation, and move to the next block at
 //     the end of one. A batch costs one atomic load per item, and one
@@ -57,8 +58,8 @@
 // # Block reuse
 //
 // An emptied block goes to a spare stack (up to Config.SpareBlocks) and is
-// reused by a later install, so a queue whose consumer keeps up allocates
-// nothing. Reuse is safe without hazard pointers or epochs because of three
+// linked again by a later prepare, so a queue whose consumer keeps up
+// allocates nothing. Reuse is safe without hazard pointers or epochs because of three
 // rules:
 //
 //  1. A claim is valid only if the counter's add returns a count below 128 in
@@ -74,26 +75,28 @@
 //     its current generation (holes included) and found the link to the next
 //     block. Every producer that claimed a slot in that generation has
 //     published it, and publishing is the last thing a producer does to a
-//     block, so nobody writes to a retired block until an installer reopens
-//     it.
+//     block, so nobody writes to a retired block until a prepare takes it
+//     again.
 //  3. The ready word of a slot holds the generation it was published in. Each
 //     generation writes every slot, so a value left from the previous
 //     generation never equals the current one, and ready words need no reset.
 //
 // The spare stack is a Treiber stack with one pusher (the consumer) and one
-// popper at a time (installs are serialised: the next install needs the block
-// the current one opens last), which rules out ABA.
+// popper at a time (each prepare is done by the producer that opened the
+// block before, after the previous prepare linked that block), which rules
+// out ABA.
 //
 // # Memory ordering
 //
 // Everything that crosses goroutines goes through sync/atomic, whose
 // operations are sequentially consistent in Go's memory model. The edges that
 // matter: a producer's item write happens before its ready store, which the
-// consumer loads before reading the item; an installer's writes to a block
-// happen before the link store the consumer loads; the consumer's clearing of
-// a retired block happens before its push to the spare stack, which the next
-// installer's pop observes; an open store happens before every add that sees
-// the new generation. The race detector checks all of this in the tests.
+// consumer loads before reading the item; prepare's writes to a block happen
+// before the link store that the consumer and the next mover load; the
+// consumer's clearing of a retired block happens before its push to the
+// spare stack, which the next prepare's pop observes; an open store happens
+// before every add that sees the new generation. The race detector checks
+// all of this in the tests.
 //
 // # Waking the consumer
 //
@@ -102,13 +105,32 @@
 // once per sleep of the consumer, not once per item. Ready arms before it
 // checks the queue and Push publishes before it checks the flag, so with
 // sequentially consistent atomics one of them sees the other: no wake-up is
-// lost. Wait wraps Ready with a context. Before it parks it yields its
-// processor a few times, so that runnable producers push a batch first and
-// the consumer saves a park and a wake-up; it never spins.
+// lost. Wait wraps Ready with a context for a consumer that has nothing else
+// to do, and is tuned for throughput: while producers on other cores keep it
+// fed it holds its processor for a few microseconds between batches (so the
+// producers do not spread to it and contend, and the consumer does not chase
+// them item by item), and otherwise it yields and parks. See Wait.
 //
 // # Costs
 //
-// TODO numbers.
+// Measured with tools/mpscbench on the target machine (2 shared vCPUs, where
+// moving a cache line between the cores takes about 125 ns), int items, one
+// op being one item pushed and popped:
+//
+//   - Push and Pop on one goroutine: about 15 ns, against about 37 ns for a
+//     buffered channel. The floor is Push's two locked instructions: Go's
+//     atomic stores are sequentially consistent, so the publish costs as
+//     much as the claim (C++ or Rust would publish with a plain release
+//     store).
+//   - Producers that never block and a consumer that drains and calls
+//     Wait: about 16 ns per item with 4 or 8 producers, against 35-57 ns for
+//     the channel; 15-28 ns with one producer, against 50-55; with two
+//     producers, the case that varies most from run to run, 21-41 ns against
+//     36-45. With another process saturating one of the two cores, 20-25 ns
+//     against 35-50.
+//   - Allocation: none once enough spare blocks exist (the tests check it);
+//     a backlog beyond the spares allocates one block per 128 items. The
+//     plain node-queue port allocates once per item and costs 60-100 ns.
 //
 // # Limits
 //
@@ -117,29 +139,29 @@
 //     block from being reused until it publishes. Other producers' items
 //     still flow. Items of different producers come out in the order their
 //     slots were claimed, except for such a held item.
-//   - Push is lock-free except at block boundaries: a producer that
-//     overflows a full block waits (spinning, then yielding) for the one
-//     producer installing the next block, so an installer descheduled in
-//     the middle of its install, a window of a few tens of nanoseconds once
-//     per 128 items, holds up other producers until it runs again.
+//   - Push is lock-free except at block boundaries, once per 128 items: a
+//     producer that overflows a full block waits (spinning, then yielding)
+//     for the producer moving the tail, and that one waits if the block
+//     after has not been prepared yet. Either window is a few stores long
+//     (a prepare that has to allocate takes longer), but a producer
+//     descheduled inside it holds the others up until it runs again.
 //   - The queue is unbounded: Push never fails and never waits for the
 //     consumer, so memory grows with the backlog. Callers that need a bound
 //     must count themselves. Spare blocks beyond Config.SpareBlocks are left
 //     to the garbage collector.
-//   - When the backlog exceeds Config.YieldBacklog, the producer installing a
-//     block calls runtime.Gosched once. Producers that never block (tight
+//   - When the backlog exceeds Config.YieldBacklog, the producer moving the
+//     tail calls runtime.Gosched once. Producers that never block (tight
 //     loops, or many goroutines on few cores) would otherwise keep the
 //     consumer off the processor while they contend with each other; the
 //     yield lets it run. It is not backpressure: the producer stays runnable
 //     and resumes as soon as the scheduler picks it again.
+//   - Wait busy-waits for up to 5 µs per call while producers on other cores
+//     keep filling batches, which costs CPU on a machine where that core had
+//     other work; Drain on a ticker, or Ready, never spins.
 //   - Only one goroutine at a time may act as the consumer (Pop, PopBatch,
 //     Drain, Empty, Ready, Wait). There is no Len: counting would cost every
 //     Push another contended atomic operation.
 //   - A consumed item stays referenced by its slot until the consumer has
 //     used up the block (at most 127 more items), because clearing slots one
 //     by one would write to cache lines that producers are still filling.
-//   - Go's atomic stores are sequentially consistent, so the publish is a
-//     locked instruction like the claim: two per item. That, not the design,
-//     is the floor of Push (about 12 ns on the target machine); C++ or Rust
-//     would publish with a plain release store.
 package mpsc

@@ -26,12 +26,14 @@ type Queue[T any] struct {
 	_           [cacheLine]byte
 
 	// Consumer side: only the consumer reads or writes these.
-	head  *block[T] // block the consumer reads from
-	gen   uint32    // generation of head
-	idx   uint32    // next slot of head to read; blockSize when head is used up
-	holes []hole[T] // claimed slots the consumer went past before they were published, oldest first
-	nhole uint64    // holes noted so far, for tests
-	_     [cacheLine]byte
+	head        *block[T] // block the consumer reads from
+	gen         uint32    // generation of head
+	idx         uint32    // next slot of head to read; blockSize when head is used up
+	holes       []hole[T] // claimed slots the consumer went past before they were published, oldest first
+	nhole       uint64    // holes noted so far, for tests
+	pollSkip    int       // waits left before Wait polls again; see Wait
+	pollBackoff int       // pollSkip after the last poll that found nothing
+	_           [cacheLine]byte
 
 	spares  spareStack[T] // pushed by the consumer, popped by prepare
 	headSeq atomic.Uint64 // seq of the consumer's head block; stored by the consumer, loaded by moveTail

@@ -147,11 +147,12 @@ func TestEmpty(t *testing.T) {
 			t.Fatal("Pop() failed on a full block")
 		}
 	}
-	// The consumer is at the end of its block with no next block yet.
+	// The consumer is at the end of its block; the next one is linked but
+	// holds nothing yet.
 	if !q.Empty() {
 		t.Fatal("Empty() = false at the end of a drained block")
 	}
-	q.Push(7) // installs the next block
+	q.Push(7) // moves the tail to the next block
 	if q.Empty() {
 		t.Fatal("Empty() = true with an item in the next block")
 	}
@@ -391,7 +392,7 @@ func TestProducers(t *testing.T) {
 
 // TestStress runs producers against a consumer that mixes every consumer
 // call, for a bounded time. Producers yield at random points so that pushes
-// interleave with block installs and reuse in many ways.
+// interleave with tail moves and block reuse in many ways.
 func TestStress(t *testing.T) {
 	d := time.Second
 	if testing.Short() {

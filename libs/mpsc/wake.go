@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"time"
 )
 
 // closedChan is always ready to receive; Ready returns it when the queue
@@ -58,14 +59,42 @@ func (q *Queue[T]) Ready() <-chan struct{} {
 // returns an error wrapping ctx.Err(). Consumer only.
 //
 // Wait is meant to be called when Drain (or Pop) has just found the queue
-// empty. It first yields its processor a few times (runtime.Gosched) and only
-// then looks at the queue, and parks if it is still empty. The yields let
-// producers on the same processor push a batch, and when producers run on
-// other cores they keep a consumer that is faster than its producers from
-// taking items one by one as they are published, which would move the cache
-// line being filled back and forth between cores for every item. The cost is
-// a microsecond or so of latency. Wait never spins on the processor.
+// empty, and it is tuned for throughput:
+//
+//   - With more than one processor (GOMAXPROCS > 1), it first keeps its
+//     processor for 5 µs without touching the queue, then looks. If
+//     producers on other cores have filled a batch (32 items) meanwhile, it
+//     returns and the consumer takes the batch in one go. Holding the
+//     processor keeps the producers on their cores instead of spreading to
+//     this one, where they would fight over the claim counter's cache line,
+//     and waiting for a batch keeps the consumer from chasing them one item
+//     at a time, which moves the cache line being filled between cores for
+//     every item. If no batch came, producers are not running elsewhere, and
+//     Wait skips this step for its next 1, 3, 7, ... (at most 64) calls.
+//   - It then yields its processor a few times (runtime.Gosched), so that
+//     producers waiting for this processor can push, and parks if the queue
+//     is still empty.
+//
+// So a consumer spins for at most 5 µs per call, and only while producers
+// keep it fed; an idle consumer parks.
 func (q *Queue[T]) Wait(ctx context.Context) error {
+	if q.pollSkip > 0 {
+		q.pollSkip--
+	} else if runtime.GOMAXPROCS(0) > 1 {
+		for start := time.Now(); time.Since(start) < pollInterval; { // busy wait, see above
+		}
+		if q.publishedAhead(pollBatch - 1) {
+			q.pollBackoff = 0
+			return nil
+		}
+		// Producers did not fill a batch meanwhile: they are not running on
+		// other cores, or not for long. Do not poll for the next few waits.
+		q.pollBackoff = min(2*q.pollBackoff+1, maxPollBackoff)
+		q.pollSkip = q.pollBackoff
+		if !q.Empty() {
+			return nil
+		}
+	}
 	for range waitYields {
 		runtime.Gosched()
 	}

@@ -3,6 +3,7 @@ package mpsc
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -172,5 +173,41 @@ func readyCtx(q *Queue[int], ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// TestWaitPollBackoff checks Wait's poll heuristic: a poll that finds no
+// batch makes the next calls skip the poll (1, 3, 7, ... of them), and a poll
+// that finds a batch resets that.
+func TestWaitPollBackoff(t *testing.T) {
+	if runtime.GOMAXPROCS(0) == 1 {
+		t.Skip("Wait does not poll with GOMAXPROCS=1")
+	}
+	q := New[int](Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	steps := []struct{ backoff, skip int }{
+		{1, 1}, // poll found nothing
+		{1, 0}, // skipped
+		{3, 3}, // poll found nothing again
+		{3, 2}, // skipped
+	}
+	for i, want := range steps {
+		if err := q.Wait(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("call %d: Wait() = %v, want context.Canceled", i, err)
+		}
+		if q.pollBackoff != want.backoff || q.pollSkip != want.skip {
+			t.Fatalf("call %d: backoff %d, skip %d; want %d, %d", i, q.pollBackoff, q.pollSkip, want.backoff, want.skip)
+		}
+	}
+	for i := range pollBatch {
+		q.Push(i)
+	}
+	q.pollSkip = 0
+	if err := q.Wait(ctx); err != nil {
+		t.Fatalf("Wait() = %v with a batch queued", err)
+	}
+	if q.pollBackoff != 0 {
+		t.Fatalf("backoff %d after a poll found a batch, want 0", q.pollBackoff)
 	}
 }

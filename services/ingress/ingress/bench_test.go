@@ -161,7 +161,10 @@ func BenchmarkThroughput(b *testing.B) {
 		for i := range clients {
 			clients[i] = e.newClient(uint64(i + 1))
 		}
+		udpserver.ReadNanos.Store(0)
+		udpserver.ReadPkts.Store(0)
 		bareRate = drain(b, d, marker, srv.LocalAddr(), clients)
+		b.ReportMetric(float64(udpserver.ReadNanos.Load())/float64(udpserver.ReadPkts.Load()), "read-ns/pkt")
 	})
 	def := defaultWorkers(runtime.GOMAXPROCS(0))
 	for _, v := range []struct {

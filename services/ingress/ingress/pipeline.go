@@ -235,9 +235,32 @@ func newWorker(s *Service, chunks, maxPackets int) *worker {
 	}
 }
 
+var spinIters = 0
+
+// next returns the next chunk, spinning first if busy.
+func (w *worker) next(busy bool) (*chunk, bool) {
+	if busy {
+		for range spinIters {
+			select {
+			case c, ok := <-w.in:
+				return c, ok
+			default:
+			}
+		}
+	}
+	c, ok := <-w.in
+	return c, ok
+}
+
 // run handles chunks until in is closed and drained.
 func (w *worker) run() {
-	for c := range w.in {
+	busy := false
+	for {
+		c, ok := w.next(busy)
+		if !ok {
+			return
+		}
+		busy = len(c.pkts) >= cap(c.pkts)/2
 		// One clock read per chunk: the packets of a chunk arrived together.
 		now := w.s.mono()
 		for i := range c.pkts {

@@ -25,6 +25,7 @@ type loopPark struct {
 	done    chan struct{}
 	doneAt  *atomic.Int64
 	hit     atomic.Bool
+	mine    atomic.Uint64
 }
 
 func (l *loopPark) HandlePacket(p []byte, from netip.AddrPort) {
@@ -37,6 +38,7 @@ func (l *loopPark) HandlePacket(p []byte, from netip.AddrPort) {
 		<-l.release
 		return
 	}
+	l.mine.Add(1)
 	c := l.count.Add(1)
 	if t := l.target.Load(); t != 0 && c == t {
 		l.doneAt.Store(time.Now().UnixNano())
@@ -150,6 +152,11 @@ func BenchmarkExpReusePort(b *testing.B) {
 				total += k
 			}
 			b.ReportMetric(float64(total)/wall.Seconds(), "pkts/s")
+			var mx uint64
+			for _, p := range parks {
+				mx = max(mx, p.mine.Load())
+			}
+			b.ReportMetric(float64(mx)/float64(count.Load()), "maxshare")
 		})
 	}
 }

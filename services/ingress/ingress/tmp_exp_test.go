@@ -16,6 +16,9 @@ type pipeNop struct {
 	cur      *chunk
 	d        *udptest.Drain
 	spin     int
+	every    int
+	reads    int
+	seen     uint64
 }
 
 func (p *pipeNop) HandlePacket(b []byte, from netip.AddrPort) {
@@ -23,9 +26,11 @@ func (p *pipeNop) HandlePacket(b []byte, from netip.AddrPort) {
 		p.cur = <-p.free
 	}
 	p.cur.add(b, from)
+	p.seen++
 }
 func (p *pipeNop) EndBatch() {
-	if p.cur != nil {
+	p.reads++
+	if p.cur != nil && (p.reads%p.every == 0 || p.seen >= p.d.Target()) {
 		p.in <- p.cur
 		p.cur = nil
 	}
@@ -57,16 +62,19 @@ func (p *pipeNop) run() {
 }
 
 func BenchmarkExpPipe(b *testing.B) {
-	for _, spin := range []int{0, 1000, 10000} {
-		b.Run(fmt.Sprint("spin", spin), func(b *testing.B) {
+	for _, every := range []int{1, 4} {
+		spin := 0
+		b.Run(fmt.Sprint("every", every), func(b *testing.B) {
 			srv, err := udpserver.Listen("127.0.0.1:0", udpserver.Config{MaxPacketSize: wire.MaxPacketSize})
 			if err != nil {
 				b.Fatal(err)
 			}
 			marker := listenMarker(b)
-			p := &pipeNop{free: make(chan *chunk, 16), in: make(chan *chunk, 16), spin: spin}
+			p := &pipeNop{free: make(chan *chunk, 16), in: make(chan *chunk, 16), spin: spin, every: every}
 			for range 16 {
-				p.free <- newChunk(64)
+				c := newChunk(64 * every)
+				c.data = make([]byte, 0, 64*every*100)
+				p.free <- c
 			}
 			d := udptest.NewDrainDone(p, addrOf(marker))
 			p.d = d
@@ -87,4 +95,14 @@ func BenchmarkExpPipe(b *testing.B) {
 			drain(b, d, marker, srv.LocalAddr(), clients)
 		})
 	}
+}
+
+func BenchmarkExpSpin(b *testing.B) {
+	for _, n := range []int{0, 1000, 10000, 50000} {
+		b.Run(fmt.Sprint("spin", n), func(b *testing.B) {
+			spinIters = n
+			benchIngress(b, 0, true)
+		})
+	}
+	spinIters = 0
 }

@@ -247,6 +247,8 @@ func TestNewErrors(t *testing.T) {
 		}, wire.ErrInvalidKey},
 		// Fails after NATS, world and ingress started: New must release them.
 		{"login port taken", func(c *realm.Config) { c.Login.Listen = taken.LoginAddr().String() }, nil},
+		// Fails last, with every service constructed.
+		{"metrics port taken", func(c *realm.Config) { c.MetricsAddr = taken.MetricsAddr() }, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

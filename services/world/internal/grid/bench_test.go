@@ -1,9 +1,11 @@
 package grid
 
 import (
-	"math"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -114,6 +116,15 @@ func BenchmarkMovingAOI(b *testing.B) {
 				}
 			}
 			m.tick(0, 0, 0)
+			if os.Getenv("SPATIAL") != "" { // ids in grid order
+				var g0 Grid
+				g0.Build(size, 25, m.xs, m.ys)
+				xs2, ys2 := make([]float32, n), make([]float32, n)
+				for j, i := range g0.Order() {
+					xs2[j], ys2[j] = m.xs[i], m.ys[i]
+				}
+				m.xs, m.ys = xs2, ys2
+			}
 			var (
 				g    Grid
 				l    Lists
@@ -156,5 +167,14 @@ func BenchmarkMovingAOI(b *testing.B) {
 			b.ReportMetric(float64(s.Refreshes)/q, "refreshes/query")
 			b.ReportMetric(float64(s.Builds+s.Fallbacks)/q, "builds/query")
 		})
+	}
+}
+
+func init() {
+	if v := os.Getenv("RLO"); v != "" {
+		refreshLo, _ = strconv.ParseFloat(v, 64)
+	}
+	if v := os.Getenv("RSPAN"); v != "" {
+		refreshSpan, _ = strconv.ParseFloat(v, 64)
 	}
 }

@@ -48,6 +48,9 @@ type Lists struct {
 	drift float64  // sum of the steps reported to Moved
 	keys  []uint64 // the list of id: keys[id*width:][:lists[id].n]
 	lists []list
+
+	done []bool   // Renumber's scratch
+	row  []uint64 // Renumber's scratch
 }
 
 // list is one query point's neighbour list. Its keys are squared distance
@@ -192,8 +195,7 @@ func (l *Lists) Nearest(dst []int32, id int32, xs, ys []float32, g *Grid, s *Scr
 		keys, n = l.build(id, li, x, y, g, s)
 	} else {
 		keys = l.keys[int(id)*l.width:][:li.n]
-		distances(keys, xs, ys, x, y)
-		insertionSort(keys)
+		resort(keys, xs, ys, x, y)
 		var ref float64
 		n, ref = l.kth(keys)
 		if margin := l.bound(li) - ref - l.eps; margin <= l.refreshAt(id) {
@@ -210,13 +212,21 @@ func (l *Lists) Nearest(dst []int32, id int32, xs, ys []float32, g *Grid, s *Scr
 	return dst
 }
 
-// distances recomputes the squared distances in keys from (x, y).
-func distances(keys []uint64, xs, ys []float32, x, y float32) {
+// resort recomputes the squared distances in keys from (x, y) and sorts the
+// keys again: an insertion sort, fused with the distance pass, that moves
+// the few keys whose order changed.
+func resort(keys []uint64, xs, ys []float32, x, y float32) {
 	for j, key := range keys {
 		p := uint32(key)
 		dx, dy := xs[p]-x, ys[p]-y
 		d2 := dx*dx + dy*dy
-		keys[j] = uint64(math.Float32bits(d2))<<32 | uint64(p)
+		key = uint64(math.Float32bits(d2))<<32 | uint64(p)
+		i := j
+		for i > 0 && keys[i-1] > key {
+			keys[i] = keys[i-1]
+			i--
+		}
+		keys[i] = key
 	}
 }
 
@@ -242,7 +252,7 @@ func (l *Lists) kth(keys []uint64) (n int, ref float64) {
 // different ticks.
 func (l *Lists) refreshAt(id int32) float64 {
 	u := float64(uint32(id)*0x9e3779b9>>8) / (1 << 24)
-	return l.skin * (0.125 + 0.5*u)
+	return l.skin * (refreshLo + refreshSpan*u)
 }
 
 // refresh rebuilds the list of id around its current, sorted keys: the keys
@@ -336,4 +346,49 @@ func (s *Scratch) sortKeys(keys []uint64, r2 float32) []uint64 {
 		return keys
 	}
 	return s.nearest(keys, r2, len(keys))
+}
+
+var refreshLo, refreshSpan = 0.125, 0.5
+
+// Renumber changes the ids: the point that was id i is now perm[i], for
+// every id below the size given to Grow (perm is a permutation of them).
+// Lists keep their content. Callers renumber now and then so that points
+// near each other have ids near each other: a query then reads positions
+// that share cache lines. It costs a pass over every list.
+func (l *Lists) Renumber(perm []int32) {
+	n := len(l.lists)
+	// Ids in the lists first, then the lists to their new places.
+	for i := range l.lists {
+		row := l.keys[i*l.width:][:l.lists[i].n]
+		for j, key := range row {
+			row[j] = key&^math.MaxUint32 | uint64(uint32(perm[uint32(key)]))
+		}
+	}
+	l.done = resize(l.done, n)
+	clear(l.done)
+	l.row = resize(l.row, l.width)
+	carry := l.row
+	for s := range n {
+		if l.done[s] {
+			continue
+		}
+		li := l.lists[s]
+		copy(carry, l.keys[s*l.width:][:li.n])
+		for i := s; ; {
+			j := int(perm[i])
+			next := l.lists[j]
+			l.lists[j] = li
+			dst := l.keys[j*l.width:][:l.width]
+			// Swap the rows: dst's content goes on with the cycle.
+			for k := range max(li.n, next.n) {
+				carry[k], dst[k] = dst[k], carry[k]
+			}
+			li = next
+			l.done[j] = true
+			if j == s {
+				break
+			}
+			i = j
+		}
+	}
 }

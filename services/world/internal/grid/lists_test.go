@@ -78,6 +78,38 @@ func (m *movingPoints) tick(step float32, jumps, churn int) (moved float64, jump
 	return moved, jumped, died
 }
 
+// renumber gives the living points the ids 0, 1, ... in the given order
+// (and the dead ones the ids after), and returns the permutation.
+func (m *movingPoints) renumber(order []int32) []int32 {
+	perm := make([]int32, len(m.xs))
+	for i := range perm {
+		perm[i] = -1
+	}
+	next := int32(0)
+	for _, id := range order {
+		perm[id] = next
+		next++
+	}
+	for i := range perm {
+		if perm[i] < 0 {
+			perm[i] = next
+			next++
+		}
+	}
+	xs, ys, alive := make([]float32, len(m.xs)), make([]float32, len(m.xs)), make([]bool, len(m.xs))
+	for i, p := range perm {
+		xs[p], ys[p], alive[p] = m.xs[i], m.ys[i], m.alive[i]
+	}
+	m.xs, m.ys, m.alive = xs, ys, alive
+	m.live = m.live[:0]
+	for i, a := range m.alive {
+		if a {
+			m.live = append(m.live, int32(i))
+		}
+	}
+	return perm
+}
+
 func TestListsMatchBruteForce(t *testing.T) {
 	tests := []struct {
 		name         string
@@ -118,6 +150,17 @@ func TestListsMatchBruteForce(t *testing.T) {
 					moved, jumped, died = 0, nil, nil
 				}
 				g.BuildIDs(tc.size, tc.cell, m.xs, m.ys, m.live)
+				if tick%10 == 5 { // ids in grid order, as the world does now and then
+					perm := m.renumber(g.Order())
+					l.Renumber(perm)
+					for i, id := range jumped {
+						jumped[i] = perm[id]
+					}
+					for i, id := range died {
+						died[i] = perm[id]
+					}
+					g.BuildIDs(tc.size, tc.cell, m.xs, m.ys, m.live)
+				}
 				l.Moved(moved)
 				for _, id := range died {
 					l.Drop(id)

@@ -12,37 +12,10 @@ import (
 // their own: below it, starting and joining one costs more than it saves.
 const minPerWorker = 512
 
-// view is what the snapshot phase reads: a copy of the state made after the
-// systems ran, immutable while the workers run. Entities are indexed 0..n-1
-// in query order.
-type view struct {
-	xs, ys []float32 // position of each entity
-	// chunks holds each entity encoded once as a Snapshot.nearby field, at
-	// a fixed stride: entity i's bytes are chunks[i*stride:][:lens[i]].
-	// The fixed stride lets a chunk be copied as six words (copyChunk),
-	// the padding after it being overwritten by the next one.
-	chunks []byte
-	lens   []uint8
-	// receivers are the bound players, grouped by route (ingress) and
-	// in grid order within a route (see orderReceivers).
-	receivers []receiver
-	recvOf    []int32    // entity → its index in receivers, -1 if none
-	sorted    []receiver // scratch of orderReceivers
-	perRoute  []int32    // scratch of orderReceivers
-}
-
-// receiver is one bound player to send a snapshot to.
-type receiver struct {
-	entity  int32  // index in the view
-	route   int32  // index in World.routes
-	session uint64 // its session id
-	input   uint64 // newest applied input sequence
-}
-
-// stride is the room of one encoded entity in view.chunks.
-const stride = snapshot.MaxEntitySize
-
-func (v *view) chunk(i int32) []byte { return v.chunks[int(i)*stride:][:v.lens[i]] }
+// aoiBaseline makes the snapshot phase query the grid afresh for every
+// receiver (with cells as wide as the radius), as before grid.Lists: for
+// benchmarks to compare.
+var aoiBaseline = false
 
 // worker encodes the snapshots of a run of receivers into its own buffer.
 // Workers share nothing but the read-only view and grid.
@@ -69,15 +42,12 @@ type message struct {
 
 // snapshots runs the snapshot phase of a tick and returns the batches.
 func (w *World) snapshots() []Batch {
-	w.buildView()
-	w.grid.Build(w.size, w.radius, w.view.xs, w.view.ys)
-	w.view.orderReceivers(w.grid.Order(), len(w.routes))
-	rs := w.view.receivers
-
+	rs := w.snapshotsView()
 	nw := min(w.cfg.Workers, max(1, len(rs)/minPerWorker))
 	for len(w.workers) < nw {
 		w.workers = append(w.workers, new(worker))
 	}
+	w.track()
 	if nw == 1 {
 		w.workers[0].run(w, rs)
 	} else {
@@ -89,7 +59,35 @@ func (w *World) snapshots() []Batch {
 		}
 		wg.Wait()
 	}
+	return w.collect(nw)
+}
 
+// snapshotsView builds the view and the grid over it, and returns the
+// receivers in the order to encode them.
+func (w *World) snapshotsView() []receiver {
+	// The farthest an entity may move between two views: MaxSpeed for the
+	// ticks in between, plus float32 rounding.
+	ticks := w.stats.Tick - w.viewTick
+	w.viewTick = w.stats.Tick
+	limit := float64(ticks) * (float64(w.speed)*float64(w.dt) + float64(w.size)*1e-6) * 1.001
+	w.buildView(limit)
+	v := &w.view
+	cell := w.cell
+	if aoiBaseline {
+		cell = w.radius
+	}
+	w.grid.BuildIDs(w.size, cell, v.xs, v.ys, v.live)
+	if v.renumberDue(w.views) {
+		w.lists.Grow(len(v.xs))
+		w.lists.Renumber(v.renumber(w.grid.Order(), w.views))
+		w.grid.BuildIDs(w.size, cell, v.xs, v.ys, v.live)
+	}
+	w.view.orderReceivers(w.grid.Order(), len(w.routes))
+	return v.receivers
+}
+
+// collect gathers the batches and counts of the nw workers that ran.
+func (w *World) collect(nw int) []Batch {
 	w.out = w.out[:0]
 	for _, k := range w.workers[:nw] {
 		for _, m := range k.msgs {
@@ -101,139 +99,110 @@ func (w *World) snapshots() []Batch {
 		w.stats.SnapshotBytes += k.bytes
 		w.stats.SnapshotsTruncated += k.truncated
 	}
+	for _, k := range w.workers {
+		s := &k.scratch
+		w.stats.AOIBuilds += s.Builds
+		w.stats.AOIRefreshes += s.Refreshes
+		w.stats.AOIFallbacks += s.Fallbacks
+		s.Builds, s.Refreshes, s.Fallbacks = 0, 0, 0
+	}
 	return w.out
 }
 
-// buildView copies positions out of the ECS world, encodes every entity once,
-// and lists the bound players grouped by route.
-func (w *World) buildView() {
-	v := &w.view
-	v.xs, v.ys, v.chunks, v.lens = v.xs[:0], v.ys[:0], v.chunks[:0], v.lens[:0]
-	v.receivers, v.recvOf = v.receivers[:0], v.recvOf[:0]
-	add := func(p *Position, vel *Velocity, id *Ident) int32 {
-		v.recvOf = append(v.recvOf, -1)
-		i := int32(len(v.xs))
-		v.xs, v.ys = append(v.xs, p.X), append(v.ys, p.Y)
-		start := len(v.chunks)
-		v.chunks = snapshot.AppendNearby(v.chunks, &snapshot.Entity{
-			EntityID: id.EntityID, SessionID: id.SessionID,
-			X: p.X, Y: p.Y, VX: vel.X, VY: vel.Y,
-		})
-		v.lens = append(v.lens, uint8(len(v.chunks)-start))
-		v.chunks = append(v.chunks, make([]byte, stride-(len(v.chunks)-start))...)
-		return i
-	}
-
-	q := w.viewed.Query()
-	for q.NextTable() {
-		ps, vs, ids, pls, ins := q.GetColumns()
-		for i := range ps {
-			e := add(&ps[i], &vs[i], &ids[i])
-			if pl := &pls[i]; pl.Bound {
-				v.recvOf[e] = int32(len(v.receivers))
-				v.receivers = append(v.receivers, receiver{
-					entity: e, route: pl.route, session: pl.SessionID, input: ins[i].Sequence,
-				})
-			}
-		}
-	}
-	o := w.others.Query()
-	for o.NextTable() {
-		ps, vs, ids := o.GetColumns()
-		for i := range ps {
-			add(&ps[i], &vs[i], &ids[i])
-		}
-	}
+// aoiSkin returns how much farther than needed the area-of-interest lists
+// reach, for entities moving at most step units between views: 16 steps
+// (4 units with the defaults), at most a quarter of the radius. With k = 32
+// at the benchmark's density, skins from 3 to 6 units cost about the same
+// (longer lists against fewer refreshes; see grid.BenchmarkMovingAOI).
+func aoiSkin(step, radius float32) float32 {
+	return min(16*step, radius/4)
 }
 
-// orderReceivers puts the receivers in the grid's order (order: entity
-// indices region by region), then groups them by route with a stable
-// counting sort. Each worker's run then holds long stretches of one ingress
-// instance, and consecutive receivers are neighbours: their queries read
-// the same cells and copy the same encoded entities, which stay in cache.
-func (v *view) orderReceivers(order []int32, routes int) {
-	v.sorted = v.sorted[:0]
-	for _, e := range order {
-		if ri := v.recvOf[e]; ri >= 0 {
-			v.sorted = append(v.sorted, v.receivers[ri])
-		}
+// track tells the area-of-interest lists how the entities moved since the
+// last view: the largest step of those that kept to MaxSpeed, and the ids
+// that did not (new entities included) or are gone.
+func (w *World) track() {
+	v := &w.view
+	w.lists.Grow(len(v.xs))
+	for _, i := range v.died {
+		w.lists.Drop(i)
 	}
-	if routes <= 1 {
-		copy(v.receivers, v.sorted)
+	// A jump costs a scan of the cells around it; past a share of the
+	// population, building every list afresh is cheaper.
+	if len(v.jumped) > len(v.live)/8 {
+		w.lists.Clear()
 		return
 	}
-	v.perRoute = append(v.perRoute[:0], make([]int32, routes+1)...)
-	for _, r := range v.sorted {
-		v.perRoute[r.route+1]++
-	}
-	for i := 1; i <= routes; i++ {
-		v.perRoute[i] += v.perRoute[i-1]
-	}
-	for _, r := range v.sorted {
-		v.receivers[v.perRoute[r.route]] = r
-		v.perRoute[r.route]++
+	w.lists.Moved(v.step)
+	for _, i := range v.jumped {
+		w.lists.Jumped(i, v.xs, v.ys, &w.grid, &w.workers[0].scratch)
 	}
 }
 
 // run encodes the snapshots of rs into k.buf as SnapshotBatch messages, one
 // route per message and at most MaxBatchBytes each.
 func (k *worker) run(w *World, rs []receiver) {
-	v, g, tick := &w.view, &w.grid, w.stats.Tick
+	v, g, l, tick := &w.view, &w.grid, &w.lists, w.stats.Tick
 	limit, capN, radius := w.cfg.MaxBatchBytes, w.cfg.AOICap, w.radius
+	batchHeader := snapshot.BatchHeaderSize(tick)
 	k.msgs = k.msgs[:0]
-	// Room for every snapshot at its largest, plus the padding of the
-	// last chunk copied: the buffer never moves while it is written.
-	if need := len(rs)*(snapshot.MaxSize+32) + stride; cap(k.buf) < need {
+	// Room for every snapshot at its largest with its record and batch
+	// headers, plus the padding of the last chunk copied: the buffer never
+	// moves while it is written.
+	if need := len(rs)*(snapshot.MaxSize+64) + stride; cap(k.buf) < need {
 		k.buf = make([]byte, 0, need+need/8)
 	}
 	// Locals, not fields, in the loop: no write barriers, fewer loads.
 	buf, near, msgs := k.buf[:0], k.near, k.msgs
 	var snapshots, bytes, truncated uint64
-	open := false // whether msgs[len-1] is being written
 	for _, r := range rs {
-		near = g.Nearest(near[:0], v.xs[r.entity], v.ys[r.entity], radius, capN, r.entity, &k.scratch)
-		self := v.chunk(r.entity)
-		size := snapshot.HeaderSize(tick, r.input) + len(self)
-		n := 0
+		if aoiBaseline {
+			near = g.Nearest(near[:0], v.xs[r.id], v.ys[r.id], radius, capN, r.id, &k.scratch)
+		} else {
+			near = l.Nearest(near[:0], r.id, v.xs, v.ys, g, &k.scratch)
+		}
+		if n := len(msgs); n == 0 || msgs[n-1].route != r.route {
+			if n > 0 {
+				msgs[n-1].end = len(buf)
+			}
+			msgs = append(msgs, message{route: r.route, start: len(buf)})
+			buf = snapshot.AppendBatchHeader(buf, tick)
+		}
+		start := len(buf)
+		var rec snapshot.Record
+		buf, rec = snapshot.BeginRecord(buf, r.session, tick, r.input)
+		buf = snapshot.AppendSelf(buf, v.chunk(r.id))
+		// The nearby chunks, nearest first while they fit, by fixed-size
+		// copies into the spare capacity (reserved above, so it is never
+		// beyond the array).
+		size := rec.Size(buf)
+		full, end := buf[:cap(buf)], len(buf)
 		for _, j := range near {
 			c := int(v.lens[j])
 			if size+c > snapshot.MaxSize {
 				truncated++
 				break
 			}
+			copyChunk(full[end:], &v.chunks[j])
+			end += c
 			size += c
-			n++
 		}
-
-		rec := snapshot.SessionSize(r.session, size)
-		if open {
-			m := &msgs[len(msgs)-1]
-			if m.route != r.route || len(buf)-m.start+rec > limit {
-				m.end, open = len(buf), false
-			}
+		buf = snapshot.EndRecord(full[:end], rec)
+		if m := &msgs[len(msgs)-1]; len(buf)-m.start > limit {
+			// The record overflows its message: end the message before
+			// it, and move it behind the header of a new one.
+			m.end = start
+			buf = buf[:len(buf)+batchHeader]
+			copy(buf[start+batchHeader:], buf[start:])
+			snapshot.AppendBatchHeader(buf[:start], tick)
+			msgs = append(msgs, message{route: r.route, start: start})
 		}
-		if !open {
-			msgs = append(msgs, message{route: r.route, start: len(buf)})
-			buf = snapshot.AppendBatchHeader(buf, tick)
-			open = true
-		}
-		buf = snapshot.AppendSessionHeader(buf, r.session, size)
-		buf = snapshot.AppendHeader(buf, tick, r.input)
-		buf = snapshot.AppendSelf(buf, self)
-		// The nearby chunks, by fixed-size copies into the spare capacity
-		// (reserved above, so it is never beyond the array).
-		full, end := buf[:cap(buf)], len(buf)
-		for _, j := range near[:n] {
-			copyChunk(full[end:], v.chunks[int(j)*stride:])
-			end += int(v.lens[j])
-		}
-		buf = full[:end]
 		msgs[len(msgs)-1].count++
 		snapshots++
 		bytes += uint64(size)
 	}
-	if open {
-		msgs[len(msgs)-1].end = len(buf)
+	if n := len(msgs); n > 0 {
+		msgs[n-1].end = len(buf)
 	}
 	k.buf, k.near, k.msgs = buf, near, msgs
 	k.snapshots, k.bytes, k.truncated = snapshots, bytes, truncated
@@ -242,8 +211,8 @@ func (k *worker) run(w *World, rs []receiver) {
 // copyChunk copies stride bytes from src to dst as six 8-byte words: the
 // compiler emits plain loads and stores where an array assignment would call
 // memmove (it cannot rule out overlap).
-func copyChunk(dst, src []byte) {
-	_, _ = dst[stride-1], src[stride-1]
+func copyChunk(dst []byte, src *[stride]byte) {
+	_ = dst[stride-1]
 	le := binary.LittleEndian
 	le.PutUint64(dst[0:], le.Uint64(src[0:]))
 	le.PutUint64(dst[8:], le.Uint64(src[8:]))

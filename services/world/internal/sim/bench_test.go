@@ -25,13 +25,14 @@ type benchWorld struct {
 	rng   *rand.Rand
 }
 
-func newBenchWorld(b *testing.B, n, workers int) *benchWorld {
+func newBenchWorld(b *testing.B, n int, cfg Config) *benchWorld {
 	b.Helper()
-	bw := &benchWorld{w: newWorld(b, Config{Workers: workers}), rng: rand.New(rand.NewPCG(1, uint64(n)))}
+	bw := &benchWorld{w: newWorld(b, cfg), rng: rand.New(rand.NewPCG(1, uint64(n)))}
 	bw.batch = &realmv1.InputBatch{IngressId: "in-0"}
-	for i := range n {
-		sid := bw.rng.Uint64() | 1
-		bw.sids = append(bw.sids, sid)
+	for range n {
+		bw.sids = append(bw.sids, bw.rng.Uint64()|1)
+	}
+	for i, sid := range bw.sids {
 		bw.w.Apply(bound(sid, fmt.Sprintf("in-%d", i%4)))
 		bw.batch.Inputs = append(bw.batch.Inputs, &realmv1.SessionInput{SessionId: sid,
 			Input: &realmv1.PlayerInput{Move: &realmv1.Vec2{}}})
@@ -60,28 +61,24 @@ func (bw *benchWorld) tick() []Batch {
 
 // BenchmarkTick measures one whole tick with every player moving: applying
 // one input per player, the systems, the grid rebuild, the area of interest
-// and the encoding of every snapshot into SnapshotBatch messages. The
-// baseline "proto" runs the same tick but builds realm.v1 messages and
-// encodes them with proto.Marshal (one goroutine; compare with workers=1).
+// and the encoding of every snapshot into SnapshotBatch messages.
+// Baselines in the same run: "aoi=grid" finds each area of interest afresh
+// with Grid.Nearest every tick (the implementation before grid.Lists), and
+// "proto" builds realm.v1 messages and encodes them with proto.Marshal (one
+// goroutine; compare with workers=1).
 func BenchmarkTick(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
-			b.Run(fmt.Sprintf("players=%d/encoder/workers=%d", n, workers), func(b *testing.B) {
-				bw := newBenchWorld(b, n, workers)
-				b.ReportAllocs()
-				snaps := 0
-				cpu := cpuTime()
-				for b.Loop() {
-					for _, bt := range bw.tick() {
-						snaps += bt.Snapshots
-					}
-				}
-				reportCPU(b, cpu)
-				b.ReportMetric(float64(snaps)/float64(b.N), "snapshots/op")
-			})
+		for _, aoi := range []string{"lists", "grid"} {
+			for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+				b.Run(fmt.Sprintf("players=%d/aoi=%s/workers=%d", n, aoi, workers), func(b *testing.B) {
+					aoiBaseline = aoi == "grid"
+					defer func() { aoiBaseline = false }()
+					benchTicks(b, newBenchWorld(b, n, Config{Workers: workers}))
+				})
+			}
 		}
 		b.Run(fmt.Sprintf("players=%d/proto", n), func(b *testing.B) {
-			bw := newBenchWorld(b, n, 1)
+			bw := newBenchWorld(b, n, Config{Workers: 1})
 			var base protoBaseline
 			b.ReportAllocs()
 			cpu := cpuTime()
@@ -92,6 +89,48 @@ func BenchmarkTick(b *testing.B) {
 			reportCPU(b, cpu)
 		})
 	}
+}
+
+// BenchmarkTickSpread measures SnapshotSpread (each tick encodes 1/n of the
+// snapshots) at 10k players and one worker, against every snapshot every
+// tick ("every=1") and the burst of SnapshotEvery without spreading (its
+// average over the n ticks) in the same run. An op is one tick.
+func BenchmarkTickSpread(b *testing.B) {
+	for _, o := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"every=1", Config{}},
+		{"every=2/burst", Config{SnapshotEvery: 2}},
+		{"every=2/spread", Config{SnapshotEvery: 2, SnapshotSpread: true}},
+		{"every=4/burst", Config{SnapshotEvery: 4}},
+		{"every=4/spread", Config{SnapshotEvery: 4, SnapshotSpread: true}},
+	} {
+		b.Run(o.name, func(b *testing.B) {
+			o.cfg.Workers = 1
+			benchTicks(b, newBenchWorld(b, 10000, o.cfg))
+		})
+	}
+}
+
+// benchTicks runs the benchmark loop over whole ticks of bw.
+func benchTicks(b *testing.B, bw *benchWorld) {
+	for range 20 { // past the first list builds
+		bw.tick()
+	}
+	before := bw.w.Stats()
+	b.ReportAllocs()
+	snaps := 0
+	cpu := cpuTime()
+	for b.Loop() {
+		for _, bt := range bw.tick() {
+			snaps += bt.Snapshots
+		}
+	}
+	reportCPU(b, cpu)
+	after := bw.w.Stats()
+	b.ReportMetric(float64(snaps)/float64(b.N), "snapshots/op")
+	b.ReportMetric(float64(after.AOIRefreshes-before.AOIRefreshes)/float64(snaps), "refreshes/snapshot")
 }
 
 // protoBaseline is the snapshot phase done the obvious way: a realm.v1
@@ -108,17 +147,17 @@ func (p *protoBaseline) step(w *World) [][]byte {
 	w.closed.expire(w.stats.Tick)
 	w.steer()
 	w.move()
-	w.buildView()
-	w.grid.Build(w.size, w.radius, w.view.xs, w.view.ys)
+	w.snapshotsView()
 
-	// The entity data in view order (buildView's query order).
-	p.ents = p.ents[:0]
+	// The entity data by local id.
+	p.ents = append(p.ents[:0], make([]snapshot.Entity, len(w.view.xs))...)
 	q := w.viewed.Query()
 	for q.NextTable() {
 		ps, vs, ids, _, _ := q.GetColumns()
+		es := q.Entities()
 		for i := range ps {
-			p.ents = append(p.ents, snapshot.Entity{EntityID: ids[i].EntityID, SessionID: ids[i].SessionID,
-				X: ps[i].X, Y: ps[i].Y, VX: vs[i].X, VY: vs[i].Y})
+			p.ents[w.view.idOf[es[i].ID()]] = snapshot.Entity{EntityID: ids[i].EntityID, SessionID: ids[i].SessionID,
+				X: ps[i].X, Y: ps[i].Y, VX: vs[i].X, VY: vs[i].Y}
 		}
 	}
 	msg := func(e *snapshot.Entity) *realmv1.EntityState {
@@ -128,8 +167,8 @@ func (p *protoBaseline) step(w *World) [][]byte {
 	p.batches = map[int32]*realmv1.SnapshotBatch{}
 	var scratch = &w.workers[0].scratch
 	for _, r := range w.view.receivers {
-		p.near = w.grid.Nearest(p.near[:0], w.view.xs[r.entity], w.view.ys[r.entity], w.radius, w.cfg.AOICap, r.entity, scratch)
-		s := &realmv1.Snapshot{ServerTick: w.stats.Tick, LastInputSequence: r.input, Self: msg(&p.ents[r.entity])}
+		p.near = w.grid.Nearest(p.near[:0], w.view.xs[r.id], w.view.ys[r.id], w.radius, w.cfg.AOICap, r.id, scratch)
+		s := &realmv1.Snapshot{ServerTick: w.stats.Tick, LastInputSequence: r.input, Self: msg(&p.ents[r.id])}
 		size := proto.Size(s)
 		for _, j := range p.near {
 			e := msg(&p.ents[j])

@@ -36,9 +36,15 @@ type Config struct {
 	// TickRate is the simulation rate in ticks per second; each Step
 	// advances 1/TickRate seconds. Zero means 20.
 	TickRate int
-	// SnapshotEvery sends snapshots on every n-th tick. Zero means 1
-	// (every tick).
+	// SnapshotEvery sends each bound player a snapshot on every n-th
+	// tick. Zero means 1 (every tick).
 	SnapshotEvery int
+	// SnapshotSpread spreads the snapshots of SnapshotEvery n over its n
+	// ticks: every tick, the players of one n-th (by a hash of the session
+	// id) get theirs, so each tick encodes 1/n of the snapshots instead of
+	// all of them on every n-th tick. Each player still gets one every n
+	// ticks. False (the zero value) sends them all on the same tick.
+	SnapshotSpread bool
 	// MaxSpeed is a player's speed at full input, in units per second.
 	// Zero means 5.
 	MaxSpeed float64

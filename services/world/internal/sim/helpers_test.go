@@ -112,3 +112,12 @@ func nearbySessions(s *realmv1.Snapshot) []uint64 {
 }
 
 func protoEqual(a, b proto.Message) bool { return proto.Equal(a, b) }
+
+func mustMarshal(t testing.TB, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

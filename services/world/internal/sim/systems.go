@@ -2,18 +2,30 @@ package sim
 
 // Step advances the world by one tick of 1/TickRate seconds: inputs become
 // velocities, entities move and stay inside the map, and on snapshot ticks
-// (every SnapshotEvery) every bound player's snapshot is encoded. It returns
-// the SnapshotBatch messages to publish, none on other ticks. The returned
-// slice and its payloads are reused by the next Step.
+// (every SnapshotEvery) every bound player's snapshot is encoded, or with
+// SnapshotSpread those of the players whose turn it is, every tick. It
+// returns the SnapshotBatch messages to publish, none on other ticks. The
+// returned slice and its payloads are reused by the next Step.
 func (w *World) Step() []Batch {
 	w.stats.Tick++
 	w.closed.expire(w.stats.Tick)
 	w.steer()
 	w.move()
-	if w.stats.Tick%uint64(w.cfg.SnapshotEvery) != 0 {
+	if !w.cfg.SnapshotSpread && w.stats.Tick%uint64(w.cfg.SnapshotEvery) != 0 {
 		return nil
 	}
 	return w.snapshots()
+}
+
+// turn returns the tick (modulo n) on which the player of session gets its
+// snapshots when SnapshotSpread spreads them over n ticks: a hash of the
+// session id (SplitMix64's finalizer, as SpawnPoint), so that turns are even
+// over the players.
+func turn(session, n uint64) uint64 {
+	h := session + 0x9e3779b97f4a7c15
+	h = (h ^ h>>30) * 0xbf58476d1ce4e5b9
+	h = (h ^ h>>27) * 0x94d049bb133111eb
+	return (h ^ h>>31) % n
 }
 
 // steer is the input system: velocity = move intent × max speed. The intent

@@ -48,6 +48,12 @@ type Stats struct {
 	SnapshotsTruncated uint64 // snapshots that left out entities to fit snapshot.MaxSize
 	Batches            uint64 // SnapshotBatch messages produced
 	BatchBytes         uint64 // bytes of SnapshotBatch messages produced
+
+	// How the area of interest was found (see grid.Lists): neighbour lists
+	// built from scratch, extended from the grid, and answers taken from
+	// the grid because a list could not vouch for them. The other queries
+	// used their list alone.
+	AOIBuilds, AOIRefreshes, AOIFallbacks uint64
 }
 
 // World is the simulation. Create it with New; see the package doc.
@@ -76,10 +82,14 @@ type World struct {
 	routes  []string         // interned ingress ids, by route index
 	routeOf map[string]int32 // ingress id → route index
 
-	view    view      // per-tick state copy for the snapshot phase
-	grid    grid.Grid // area-of-interest index over view
-	workers []*worker // snapshot encoders, reused across ticks
-	out     []Batch   // Step's result, reused across ticks
+	view     view       // per-tick state copy for the snapshot phase
+	views    uint64     // views built
+	viewTick uint64     // the tick of the last view
+	grid     grid.Grid  // area-of-interest index over view
+	cell     float32    // the grid's cell width
+	lists    grid.Lists // each receiver's neighbours, across ticks
+	workers  []*worker  // snapshot encoders, reused across ticks
+	out      []Batch    // Step's result, reused across ticks
 
 	stats Stats
 }
@@ -113,6 +123,10 @@ func New(cfg Config, log *zap.Logger) (*World, error) {
 		routeOf:  make(map[string]int32),
 	}
 	w.closed.init(uint64(tombstoneSeconds * cfg.TickRate))
+	// Cells half the radius: a query scans about 2.5 radii square instead
+	// of 3, and the lists' refreshes scan thin rings.
+	w.cell = w.radius / 2
+	w.lists.Reset(cfg.AOICap, w.radius, aoiSkin(w.speed*w.dt*float32(cfg.SnapshotEvery), w.radius))
 	return w, nil
 }
 
