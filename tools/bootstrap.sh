@@ -9,7 +9,8 @@
 #     the ignored .bazeldeps/ and patched with third_party/; the stand-ins of
 #     third_party/shims/ beside them; the pinned protoc-gen-go in .bazeldeps/bin.
 #     Rebuilt only when a version, a patch, a shim or this script changes.
-#  3. .bazelrc.local (ignored, imported by .bazelrc): this machine's paths.
+#  3. .bazelrc.local (ignored, imported by .bazelrc): this machine's paths and
+#     a disk cache of build results shared by every clone on the machine.
 #  4. go mod download: go_repository reads the host module cache
 #     (GO_REPOSITORY_USE_HOST_CACHE=1 in .bazelrc), so Bazel never downloads.
 set -euo pipefail
@@ -95,6 +96,8 @@ $(for cmd in build query fetch sync; do
     "$cmd" "GOMODCACHE=$(go env GOMODCACHE)" \
     "$cmd" "GOPROXY=$(go env GOPROXY)"
 done)
+# Action results shared by every clone on this machine (CI clones anew).
+build --disk_cache=${REALM_BAZEL_DISK_CACHE:-$HOME/.cache/realm/bazel-disk}
 RC
 )"
 if [ "$(cat "$ROOT/.bazelrc.local" 2>/dev/null)" != "$local_rc" ]; then
