@@ -128,6 +128,7 @@ func parseFlags(args []string, stderr io.Writer) (realm.Config, logging.Config, 
 		aoiRadius     = fs.Float64("aoi-radius", 50, "area-of-interest radius, units")
 		aoiCap        = fs.Int("aoi-cap", 32, "most entities in one snapshot besides the player")
 		snapshotEvery = fs.Int("snapshot-every", 1, "send snapshots every n-th tick")
+		snapshotSprd  = fs.Bool("snapshot-spread", false, "with --snapshot-every n > 1, spread players' snapshots over the n ticks instead of sending all on one")
 		workers       = fs.Int("workers", 0, "goroutines sharing the world's snapshot phase (0: GOMAXPROCS)")
 	)
 	if err := flagenv.Parse(fs, "REALM", args); err != nil {
@@ -205,6 +206,7 @@ func parseFlags(args []string, stderr io.Writer) (realm.Config, logging.Config, 
 	cfg.World.AOIRadius = *aoiRadius
 	cfg.World.AOICap = *aoiCap
 	cfg.World.SnapshotEvery = *snapshotEvery
+	cfg.World.SnapshotSpread = *snapshotSprd
 	cfg.World.Workers = *workers
 	return cfg, logging.Config{Level: *logLevel, Format: *logFormat}, nil
 }

@@ -41,7 +41,8 @@ func run() error {
 		natsURL       = fs.String("nats-url", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
 		id            = fs.String("id", world.DefaultID, "instance id, [A-Za-z0-9_-]{1,64}, sent in resync requests")
 		tickRate      = fs.Int("tick-rate", 20, "simulation ticks per second")
-		snapshotEvery = fs.Int("snapshot-every", 1, "send snapshots every n-th tick")
+		snapshotEvery = fs.Int("snapshot-every", 1, "send each player a snapshot every n-th tick")
+		spread        = fs.Bool("snapshot-spread", false, "spread the snapshots of --snapshot-every over its n ticks")
 		maxSpeed      = fs.Float64("max-speed", 5, "player speed at full input, units per second")
 		worldSize     = fs.Float64("world-size", 1000, "side of the square map, units")
 		aoiRadius     = fs.Float64("aoi-radius", 50, "area-of-interest radius, units")
@@ -74,16 +75,17 @@ func run() error {
 	defer nc.Close()
 
 	s, err := world.New(world.Config{
-		ID:            *id,
-		TickRate:      *tickRate,
-		SnapshotEvery: *snapshotEvery,
-		MaxSpeed:      *maxSpeed,
-		WorldSize:     *worldSize,
-		AOIRadius:     *aoiRadius,
-		AOICap:        *aoiCap,
-		Workers:       *workers,
-		MaxBatchBytes: *maxBatchBytes,
-		Registerer:    reg,
+		ID:             *id,
+		TickRate:       *tickRate,
+		SnapshotEvery:  *snapshotEvery,
+		SnapshotSpread: *spread,
+		MaxSpeed:       *maxSpeed,
+		WorldSize:      *worldSize,
+		AOIRadius:      *aoiRadius,
+		AOICap:         *aoiCap,
+		Workers:        *workers,
+		MaxBatchBytes:  *maxBatchBytes,
+		Registerer:     reg,
 	}, nc, log)
 	if err != nil {
 		return err

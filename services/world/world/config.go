@@ -24,9 +24,15 @@ type Config struct {
 	ID string
 	// TickRate is the simulation rate in Hz. Zero means 20.
 	TickRate int
-	// SnapshotEvery sends snapshots every n-th tick. Zero means 1 (every
-	// tick).
+	// SnapshotEvery sends each player a snapshot every n-th tick. Zero
+	// means 1 (every tick).
 	SnapshotEvery int
+	// SnapshotSpread spreads the snapshots of SnapshotEvery over its n
+	// ticks (each tick, 1/n of the players get theirs) instead of sending
+	// them all on every n-th tick: the same traffic, 1/n of the snapshot
+	// work on every tick instead of all of it on one. False means all on
+	// the same tick.
+	SnapshotSpread bool
 	// MaxSpeed is a player's speed at full input, in units per second.
 	// Zero means 5.
 	MaxSpeed float64
@@ -54,14 +60,15 @@ type Config struct {
 // sim returns the simulation's part of the config.
 func (c Config) sim() sim.Config {
 	return sim.Config{
-		TickRate:      c.TickRate,
-		SnapshotEvery: c.SnapshotEvery,
-		MaxSpeed:      c.MaxSpeed,
-		WorldSize:     c.WorldSize,
-		AOIRadius:     c.AOIRadius,
-		AOICap:        c.AOICap,
-		Workers:       c.Workers,
-		MaxBatchBytes: c.MaxBatchBytes,
+		TickRate:       c.TickRate,
+		SnapshotEvery:  c.SnapshotEvery,
+		SnapshotSpread: c.SnapshotSpread,
+		MaxSpeed:       c.MaxSpeed,
+		WorldSize:      c.WorldSize,
+		AOIRadius:      c.AOIRadius,
+		AOICap:         c.AOICap,
+		Workers:        c.Workers,
+		MaxBatchBytes:  c.MaxBatchBytes,
 	}
 }
 

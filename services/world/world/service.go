@@ -167,6 +167,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.resync("start")
 	s.log.Info("world running",
 		zap.Int("tick_rate_hz", s.cfg.TickRate), zap.Int("snapshot_every", s.cfg.SnapshotEvery),
+		zap.Bool("snapshot_spread", s.cfg.SnapshotSpread),
 		zap.Float64("world_size", s.cfg.WorldSize), zap.Float64("aoi_radius", s.cfg.AOIRadius),
 		zap.Int("aoi_cap", s.cfg.AOICap), zap.Int("workers", s.cfg.Workers))
 

@@ -25,10 +25,12 @@ import "math"
 //
 // Costs: with k = 32 and points spread evenly, a list holds about 40 points
 // and a query is a pass over them plus an insertion sort with a few moves,
-// plus now and then a refresh (a scan of a ring of cells): about a third of
-// Grid.Nearest at the world's density. Memory: width = k + k/2 + 16 keys (8
-// bytes) per id, allocated up to the largest id seen. A point reported by
-// Jumped costs one scan of the cells around it.
+// plus now and then a refresh (a scan of a ring of cells): less than half
+// the time of Grid.Nearest at the world's density (BenchmarkMovingAOI).
+// Memory: width = k + k/2 + 16 keys (8 bytes) per id, allocated up to the
+// largest id seen. A point reported by Jumped costs one scan of the cells
+// around it. Ids given in spatial order (Renumber) make the pass read
+// fewer cache lines.
 //
 // The answers are those of Grid.Nearest for the same points: the k nearest
 // within the radius, nearest first, by the same float32 squared distances.
@@ -64,8 +66,9 @@ type list struct {
 
 // Reset configures the lists for the k nearest within radius r, with lists
 // reaching skin farther than needed, and forgets every list. A larger skin
-// means longer lists (a slower pass) but fewer refreshes: twice the
-// distance points move in a few ticks is a good value.
+// means longer lists (a slower pass) but fewer refreshes: about sixteen
+// times the distance a point moves in a tick measured best (see
+// BenchmarkMovingAOI).
 func (l *Lists) Reset(k int, r, skin float32) {
 	l.k = max(k, 0)
 	l.r, l.r2 = r, r*r
@@ -213,20 +216,32 @@ func (l *Lists) Nearest(dst []int32, id int32, xs, ys []float32, g *Grid, s *Scr
 }
 
 // resort recomputes the squared distances in keys from (x, y) and sorts the
-// keys again: an insertion sort, fused with the distance pass, that moves
-// the few keys whose order changed.
+// keys again: an insertion sort, fused with the distance pass, for keys
+// that were sorted a tick ago. Most keys stay in place or swap with their
+// predecessor: that step is branch-free (min and max, conditional moves);
+// only a key that moves two places or more takes the loop, whose exit the
+// CPU cannot predict.
 func resort(keys []uint64, xs, ys []float32, x, y float32) {
 	for j, key := range keys {
 		p := uint32(key)
 		dx, dy := xs[p]-x, ys[p]-y
 		d2 := dx*dx + dy*dy
 		key = uint64(math.Float32bits(d2))<<32 | uint64(p)
-		i := j
-		for i > 0 && keys[i-1] > key {
-			keys[i] = keys[i-1]
-			i--
+		if j == 0 {
+			keys[0] = key
+			continue
 		}
-		keys[i] = key
+		prev := keys[j-1]
+		lo := min(key, prev)
+		keys[j-1], keys[j] = lo, max(key, prev)
+		if j >= 2 && keys[j-2] > lo {
+			i := j - 1
+			for i > 0 && keys[i-1] > lo {
+				keys[i] = keys[i-1]
+				i--
+			}
+			keys[i] = lo
+		}
 	}
 }
 
@@ -247,12 +262,14 @@ func (l *Lists) kth(keys []uint64) (n int, ref float64) {
 }
 
 // refreshAt is the margin (units) under which the list of id is refreshed
-// before it fails: between 1/8 and 5/8 of the skin, spread over ids by a
+// before it fails: between 1/16 and 5/16 of the skin, spread over ids by a
 // multiplicative hash, so that lists built on the same tick come due on
-// different ticks.
+// different ticks. (Refreshing earlier costs more refreshes, later more
+// lists past their margin; this range measured best at the world's
+// density, see BenchmarkTick in package sim.)
 func (l *Lists) refreshAt(id int32) float64 {
 	u := float64(uint32(id)*0x9e3779b9>>8) / (1 << 24)
-	return l.skin * (refreshLo + refreshSpan*u)
+	return l.skin * (1.0/16 + u/4)
 }
 
 // refresh rebuilds the list of id around its current, sorted keys: the keys
@@ -347,8 +364,6 @@ func (s *Scratch) sortKeys(keys []uint64, r2 float32) []uint64 {
 	}
 	return s.nearest(keys, r2, len(keys))
 }
-
-var refreshLo, refreshSpan = 0.125, 0.5
 
 // Renumber changes the ids: the point that was id i is now perm[i], for
 // every id below the size given to Grow (perm is a permutation of them).

@@ -121,14 +121,14 @@ func TestListsMatchBruteForce(t *testing.T) {
 		jumps, churn int
 		clustered    bool
 	}{
-		{name: "typical", n: 2000, size: 1000, r: 50, cell: 50, skin: 4, k: 32, step: 0.25},
-		{name: "fine cells", n: 2000, size: 1000, r: 50, cell: 12.5, skin: 4, k: 32, step: 0.25},
-		{name: "fast and thin skin", n: 2000, size: 1000, r: 50, cell: 25, skin: 1, k: 32, step: 2},
+		{name: "typical", n: 1000, size: 700, r: 50, cell: 50, skin: 4, k: 32, step: 0.25},
+		{name: "fine cells", n: 1000, size: 700, r: 50, cell: 12.5, skin: 4, k: 32, step: 0.25},
+		{name: "fast and thin skin", n: 1000, size: 700, r: 50, cell: 25, skin: 1, k: 32, step: 2},
 		{name: "no skin", n: 1000, size: 500, r: 40, cell: 20, skin: 0, k: 16, step: 0.5},
-		{name: "jumps and churn", n: 2000, size: 1000, r: 50, cell: 25, skin: 4, k: 32, step: 0.25, jumps: 20, churn: 20},
+		{name: "jumps and churn", n: 1000, size: 700, r: 50, cell: 25, skin: 4, k: 32, step: 0.25, jumps: 20, churn: 20},
 		{name: "sparse, radius binds", n: 200, size: 1000, r: 50, cell: 25, skin: 4, k: 32, step: 0.5, churn: 5},
-		{name: "cap one", n: 2000, size: 1000, r: 50, cell: 50, skin: 3, k: 1, step: 0.25, jumps: 5},
-		{name: "standing still", n: 2000, size: 1000, r: 50, cell: 50, skin: 4, k: 32},
+		{name: "cap one", n: 1000, size: 700, r: 50, cell: 50, skin: 3, k: 1, step: 0.25, jumps: 5},
+		{name: "standing still", n: 1000, size: 700, r: 50, cell: 50, skin: 4, k: 32},
 		{name: "crowd with ties overfills lists", n: 300, size: 1000, r: 10, cell: 10, skin: 2, k: 24, step: 0.01, clustered: true},
 	}
 	for _, tc := range tests {
@@ -143,7 +143,7 @@ func TestListsMatchBruteForce(t *testing.T) {
 			)
 			l.Reset(tc.k, tc.r, tc.skin)
 			l.Grow(tc.n)
-			const ticks = 40
+			const ticks = 25
 			for tick := range ticks {
 				moved, jumped, died := m.tick(tc.step, tc.jumps, tc.churn)
 				if tick == 0 {
@@ -258,5 +258,39 @@ func TestListsSteadyStateAllocatesNothing(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(10, step); allocs != 0 {
 		t.Fatalf("a tick allocated %v times, want 0", allocs)
+	}
+}
+
+func TestListsMovedNotFiniteDropsAll(t *testing.T) {
+	tests := []struct {
+		name string
+		step float64
+	}{
+		{name: "NaN", step: math.NaN()},
+		{name: "infinite", step: math.Inf(1)},
+		{name: "negative", step: -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMovingPoints(4, 500, 300, false)
+			var (
+				g Grid
+				l Lists
+				s Scratch
+			)
+			l.Reset(8, 30, 2)
+			l.Grow(len(m.xs))
+			g.Build(300, 15, m.xs, m.ys)
+			for i := range m.xs {
+				l.Nearest(nil, int32(i), m.xs, m.ys, &g, &s)
+			}
+			l.Moved(tc.step)
+			before := s.Builds
+			got := l.Nearest(nil, 7, m.xs, m.ys, &g, &s)
+			if s.Builds != before+1 {
+				t.Fatalf("Moved(%v) kept the lists", tc.step)
+			}
+			checkNearest(t, 0, 7, got, bruteNearest(m.xs, m.ys, m.xs[7], m.ys[7], 30, 8, 7), m.xs, m.ys)
+		})
 	}
 }

@@ -20,11 +20,11 @@ func TestSnapshotsMatchBruteForce(t *testing.T) {
 		name string
 		cfg  Config
 	}{
-		{name: "default speed", cfg: Config{WorldSize: 300, AOICap: 16}},
-		{name: "fast, size-capped", cfg: Config{WorldSize: 300, AOICap: 40, MaxSpeed: 40}},
-		{name: "every third tick", cfg: Config{WorldSize: 300, AOICap: 16, SnapshotEvery: 3, MaxSpeed: 20}},
-		{name: "two workers", cfg: Config{WorldSize: 300, AOICap: 16, Workers: 2}},
-		{name: "spread over three ticks", cfg: Config{WorldSize: 300, AOICap: 16, SnapshotEvery: 3, SnapshotSpread: true, MaxSpeed: 20}},
+		{name: "default speed", cfg: Config{WorldSize: 200, AOICap: 16}},
+		{name: "fast, size-capped", cfg: Config{WorldSize: 200, AOICap: 40, MaxSpeed: 40}},
+		{name: "every third tick", cfg: Config{WorldSize: 200, AOICap: 16, SnapshotEvery: 3, MaxSpeed: 20}},
+		{name: "two workers", cfg: Config{WorldSize: 200, AOICap: 16, Workers: 2}},
+		{name: "spread over three ticks", cfg: Config{WorldSize: 200, AOICap: 16, SnapshotEvery: 3, SnapshotSpread: true, MaxSpeed: 20}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -36,11 +36,11 @@ func TestSnapshotsMatchBruteForce(t *testing.T) {
 				w.Apply(bound(sid, []string{"in-a", "in-b"}[rng.IntN(2)]))
 				sids = append(sids, sid)
 			}
-			for range 1200 { // about 50 players within each radius
+			for range 500 { // about 95 players within each radius
 				spawn()
 			}
 			seq := uint64(0)
-			for tick := range 60 {
+			for tick := range 30 {
 				seq++
 				batch := &realmv1.InputBatch{}
 				for _, sid := range sids {
@@ -57,7 +57,7 @@ func TestSnapshotsMatchBruteForce(t *testing.T) {
 						sids = slices.Delete(sids, i, i+1)
 					}
 					for range 3 {
-						setPosition(t, w, sids[rng.IntN(len(sids))], rng.Float32()*300, rng.Float32()*300)
+						setPosition(t, w, sids[rng.IntN(len(sids))], rng.Float32()*200, rng.Float32()*200)
 					}
 					sid := sids[rng.IntN(len(sids))]
 					w.Apply(&realmv1.EndpointUnbound{SessionId: sid, IngressId: mustPlayer(t, w, sid).Player.IngressID,

@@ -10,7 +10,8 @@ import (
 )
 
 // view is what the snapshot phase reads: a copy of the state made after the
-// systems ran, immutable while the workers run.
+// systems ran, immutable while the workers run (they write only the
+// grid.Lists of their own receivers).
 //
 // Entities are known by a local id, dense and stable for as long as the
 // entity lives, so that the area-of-interest lists (grid.Lists) can refer
@@ -89,12 +90,10 @@ func (w *World) buildView(limit float64) {
 		}
 		v.seen[i] = w.views
 		v.xs[i], v.ys[i] = p.X, p.Y
-		c := v.chunks[i][:0]
-		c = snapshot.AppendNearby(c, &snapshot.Entity{
+		v.lens[i] = uint8(snapshot.PutNearby(&v.chunks[i], &snapshot.Entity{
 			EntityID: id.EntityID, SessionID: id.SessionID,
 			X: p.X, Y: p.Y, VX: vel.X, VY: vel.Y,
-		})
-		v.lens[i] = uint8(len(c))
+		}))
 		v.recvOf[i] = -1
 		v.live = append(v.live, i)
 		return i

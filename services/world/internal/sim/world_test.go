@@ -397,6 +397,30 @@ func TestSnapshotEvery(t *testing.T) {
 	}
 }
 
+func TestSnapshotSpread(t *testing.T) {
+	const players, every = 60, 3
+	w := newWorld(t, Config{SnapshotEvery: every, SnapshotSpread: true})
+	for sid := uint64(1); sid <= players; sid++ {
+		w.Apply(bound(sid, "in-1"))
+	}
+	got := map[uint64][]uint64{} // session → ticks of its snapshots
+	for range 3 * every {
+		d := decode(t, w, w.Step())
+		if n := len(d.snapshots); n == 0 || n == players {
+			t.Fatalf("tick %d: %d snapshots; want a share of the %d players", w.Tick(), n, players)
+		}
+		for sid := range d.snapshots {
+			got[sid] = append(got[sid], w.Tick())
+		}
+	}
+	for sid := uint64(1); sid <= players; sid++ {
+		ticks := got[sid]
+		if len(ticks) != 3 || ticks[1]-ticks[0] != every || ticks[2]-ticks[1] != every {
+			t.Fatalf("session %d got snapshots on ticks %v, want one every %d ticks", sid, ticks, every)
+		}
+	}
+}
+
 func TestBatchesSplitAndGroupedByIngress(t *testing.T) {
 	w := newWorld(t, Config{MaxBatchBytes: MinBatchBytes, Workers: 1})
 	ingresses := []string{"in-a", "in-b", "in-c"}

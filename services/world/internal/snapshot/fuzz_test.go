@@ -1,6 +1,7 @@
 package snapshot_test
 
 import (
+	"bytes"
 	"math"
 	"testing"
 
@@ -9,7 +10,8 @@ import (
 
 // FuzzAppend encodes a snapshot of self and n copies of a nearby entity,
 // decodes it with proto.Unmarshal and compares it with the message it should
-// be, byte for byte with proto.Marshal; the size budget must hold.
+// be, byte for byte with proto.Marshal; the size budget must hold, and
+// PutNearby must write the chunk AppendNearby appends.
 func FuzzAppend(f *testing.F) {
 	f.Add(uint64(1), uint64(0), uint64(1), uint64(77), float32(1), float32(2), float32(0), float32(-5),
 		uint64(2), uint64(0), float32(3), float32(4), uint8(3))
@@ -34,5 +36,10 @@ func FuzzAppend(f *testing.F) {
 			}
 		}
 		checkSnapshot(t, b, expected(tick, input, &self, nearby[:n]))
+
+		var c [snapshot.MaxEntitySize]byte // PutNearby writes the same chunk
+		if m := snapshot.PutNearby(&c, &self); !bytes.Equal(c[:m], snapshot.AppendNearby(nil, &self)) {
+			t.Fatalf("PutNearby % x differs from AppendNearby", c[:m])
+		}
 	})
 }

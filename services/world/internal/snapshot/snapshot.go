@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"encoding/binary"
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -66,6 +67,51 @@ func AppendNearby(dst []byte, e *Entity) []byte {
 	dst = appendVarintField(dst, tagSession, e.SessionID)
 	dst = appendVec2(dst, tagPosition, e.X, e.Y)
 	return appendVec2(dst, tagVelocity, e.VX, e.VY)
+}
+
+// PutNearby writes what AppendNearby appends for e into c and returns its
+// length: the same bytes, for callers that keep each entity's chunk in a
+// fixed room and rewrite it every tick (direct stores, no append checks).
+func PutNearby(c *[MaxEntitySize]byte, e *Entity) int {
+	n := 2
+	n = putVarintField(c, n, tagEntityID, e.EntityID)
+	n = putVarintField(c, n, tagSession, e.SessionID)
+	n = putVec2(c, n, tagPosition, e.X, e.Y)
+	n = putVec2(c, n, tagVelocity, e.VX, e.VY)
+	c[0], c[1] = tagNearby, byte(n-2)
+	return n
+}
+
+func putVarintField(c *[MaxEntitySize]byte, n int, tag byte, v uint64) int {
+	if v == 0 {
+		return n
+	}
+	c[n] = tag
+	n++
+	for v >= 0x80 {
+		c[n] = byte(v) | 0x80
+		v >>= 7
+		n++
+	}
+	c[n] = byte(v)
+	return n + 1
+}
+
+func putVec2(c *[MaxEntitySize]byte, n int, tag byte, x, y float32) int {
+	start := n
+	n += 2
+	if bits := math.Float32bits(x); bits != 0 {
+		c[n] = tagX
+		binary.LittleEndian.PutUint32(c[n+1:], bits)
+		n += 5
+	}
+	if bits := math.Float32bits(y); bits != 0 {
+		c[n] = tagY
+		binary.LittleEndian.PutUint32(c[n+1:], bits)
+		n += 5
+	}
+	c[start], c[start+1] = tag, byte(n-start-2)
+	return n
 }
 
 // AppendSelf appends a chunk made by AppendNearby as the Snapshot.self field

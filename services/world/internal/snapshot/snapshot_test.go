@@ -214,3 +214,24 @@ func TestAppendAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per run, want 0", allocs)
 	}
 }
+
+func TestPutNearbyMatchesAppendNearby(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	entities := []snapshot.Entity{
+		{},
+		{EntityID: 1},
+		{EntityID: math.MaxUint64, SessionID: math.MaxUint64, X: -0.0, Y: 1, VX: float32(math.Inf(1)), VY: float32(math.NaN())},
+		{EntityID: 300, SessionID: 1 << 63, X: 1, Y: 0, VX: 0, VY: -2},
+	}
+	for range 200 {
+		entities = append(entities, randomEntity(rng))
+	}
+	var c [snapshot.MaxEntitySize]byte
+	for i, e := range entities {
+		want := snapshot.AppendNearby(nil, &e)
+		n := snapshot.PutNearby(&c, &e)
+		if !bytes.Equal(c[:n], want) {
+			t.Fatalf("entity %d %+v: PutNearby % x, AppendNearby % x", i, e, c[:n], want)
+		}
+	}
+}
