@@ -58,6 +58,7 @@ func run() error {
 		readBuffer    = fs.Int("socket-read-buffer", udpserver.DefaultSocketBuffer, "UDP socket receive buffer in bytes (capped by net.core.rmem_max)")
 		writeBuffer   = fs.Int("socket-write-buffer", udpserver.DefaultSocketBuffer, "UDP socket send buffer in bytes (capped by net.core.wmem_max)")
 		socketBatch   = fs.Int("socket-batch", udpserver.DefaultBatchSize, "datagrams read per system call where recvmmsg exists (1 disables batching)")
+		workers       = fs.Int("workers", 0, "goroutines that authenticate and decode packets beside the receive loop (0: GOMAXPROCS-1, at most 2; -1: none, the loop does it all)")
 		logLevel      = fs.String("log-level", "info", "log level: debug, info, warn, error")
 		logFormat     = fs.String("log-format", logging.FormatJSON, "log format: json or console")
 	)
@@ -131,6 +132,7 @@ func run() error {
 		TickRate:      uint32(*tickRate),
 		RateLimit:     *rateLimit,
 		RateBurst:     *rateBurst,
+		Workers:       *workers,
 		Socket: udpserver.Config{
 			ReadBuffer:  *readBuffer,
 			WriteBuffer: *writeBuffer,

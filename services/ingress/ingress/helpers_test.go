@@ -21,7 +21,6 @@ import (
 	"github.com/ecs-realm/realm/libs/testutil/natstest"
 	"github.com/ecs-realm/realm/libs/wire"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
-	"github.com/ecs-realm/realm/services/ingress/udpserver"
 )
 
 // waitTimeout bounds every wait for a condition in these tests.
@@ -175,25 +174,6 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// lockedHandler serialises the calls of the receive loop with those of a
-// test that drives the receiver directly.
-type lockedHandler struct {
-	mu   sync.Mutex
-	next udpserver.BatchHandler
-}
-
-func (h *lockedHandler) HandlePacket(p []byte, from netip.AddrPort) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.next.HandlePacket(p, from)
-}
-
-func (h *lockedHandler) EndBatch() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.next.EndBatch()
 }
 
 // client is a game client's UDP side: a socket and its session's secrets.

@@ -63,6 +63,7 @@ type metrics struct {
 	snapshots     prometheus.Counter
 	publishErrors *prometheus.CounterVec
 	evicted       prometheus.Counter
+	handoffWaits  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, srv *udpserver.Server, bindings, sessions, revoked func() float64) (*metrics, error) {
@@ -111,6 +112,10 @@ func newMetrics(reg prometheus.Registerer, srv *udpserver.Server, bindings, sess
 			Name: "realm_ingress_revoked_evicted_total",
 			Help: "Closed session ids forgotten before their tokens expired, to stay within MaxRevoked.",
 		}),
+		handoffWaits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "realm_ingress_handoff_waits_total",
+			Help: "Times the receive loop waited for a worker to free a chunk: the workers are saturated.",
+		}),
 	}
 	for _, r := range dropReasons {
 		m.dropped[r] = dropped.WithLabelValues(r)
@@ -133,7 +138,7 @@ func newMetrics(reg prometheus.Registerer, srv *udpserver.Server, bindings, sess
 	}
 	for _, c := range []prometheus.Collector{
 		dropped, handshakes, unbinds, skipped,
-		m.inputs, m.batches, m.keepAlives, m.snapshots, m.publishErrors, m.evicted,
+		m.inputs, m.batches, m.keepAlives, m.snapshots, m.publishErrors, m.evicted, m.handoffWaits,
 		stat("realm_ingress_packets_received_total", "UDP datagrams received.",
 			func(s udpserver.Stats) uint64 { return s.PacketsIn }),
 		stat("realm_ingress_bytes_received_total", "UDP payload bytes received.",

@@ -10,24 +10,29 @@ import (
 
 // Sizes of the hand-off between the receive loop and the workers.
 const (
-	// chunkBytes is the packet space of one chunk: 64 inputs of ~45 bytes
-	// fit with room to spare; a datagram that does not fit sends the chunk
-	// early.
+	// chunkBytes is the packet space of one chunk: a read of 64 inputs of
+	// ~45 bytes fits with room to spare; a datagram that does not fit sends
+	// the chunk early.
 	chunkBytes = 16 << 10
 	// chunksPerWorker is how many chunks each worker may have queued or in
-	// hand: when all are taken the receive loop waits for a free one, and the
-	// socket's receive buffer absorbs the burst meanwhile.
+	// hand: when all are taken the receive loop waits for a free one
+	// (counted in realm_ingress_handoff_waits_total), and the socket's
+	// receive buffer absorbs the burst meanwhile.
 	chunksPerWorker = 8
+	// maxDefaultWorkers caps the default Config.Workers: one receive loop
+	// keeps about two workers busy (see doc.go), more only add hand-offs.
+	maxDefaultWorkers = 2
 )
 
-// receiver is the udpserver.BatchHandler of the socket. It runs on the
-// receive loop, one datagram at a time: it sorts data packets by source
-// endpoint (a hash, no lookup) into a chunk per worker and hands the chunks
-// over at the end of each read, so the hand-off costs a few channel
-// operations per read, not per packet. Handshakes are handled on the loop
-// itself (they are rare, and take Service.bindMu anyway). With no workers
+// receiver is the udpserver.BatchHandler of the socket: it runs on the
+// receive loop, one datagram at a time. With workers it copies each data
+// packet into the chunk of its endpoint's worker (a hash, no lookup) and
+// hands the chunks over at the end of each read, so the hand-off costs a few
+// channel operations per read, not per packet. Handshakes are handled on the
+// loop itself: they are rare, they take Service.bindMu anyway, and there the
+// loop knows the order of everything read (see barrier). With no workers
 // (Config.Workers -1) it authenticates and decodes each data packet itself,
-// in place.
+// in place, and commits the read's inputs at its end.
 //
 // The fields below are used only by the receive loop, or by Run after the
 // loop has returned.
@@ -35,7 +40,7 @@ type receiver struct {
 	s   *Service
 	cur []*chunk // per worker, the chunk being filled in this read; nil if none
 
-	inline  *worker // Config.Workers -1: the receive loop's own worker, never started
+	inline  *worker // Config.Workers -1: the loop's own worker, never started
 	now     int64   // inline: Service.mono time of the current read
 	fresh   bool    // inline: now was read in the current read
 	handled int     // inline: data packets handled in the current read, for afterChunk
@@ -45,6 +50,15 @@ type receiver struct {
 // out of the socket's receive buffers. Chunks circulate between the free
 // list, the receive loop and the workers; exactly one of them holds a chunk
 // at any time, so its contents need no lock.
+//
+// The copy is deliberate: handing the receive buffers themselves to the
+// workers (with udpserver rotating several sets of them) was measured to
+// take nearly twice as long per packet (docs/services/ingress.md). The
+// likely reason: each datagram sits in its own 1401-byte buffer, so the
+// worker's reads and in-place decryption, then the kernel's next write, move
+// one scattered cache line per datagram between cores, where a chunk packs
+// the datagrams into contiguous lines the hardware prefetches, and the
+// receive buffers stay on the loop's core.
 type chunk struct {
 	data []byte        // the datagrams back to back; cap chunkBytes
 	pkts []chunkPacket // one per datagram, in arrival order
@@ -95,6 +109,7 @@ func (r *receiver) HandlePacket(p []byte, from netip.AddrPort) {
 			return
 		}
 		if !r.fresh {
+			// One clock read per read: its datagrams arrived together.
 			r.now, r.fresh = s.mono(), true
 		}
 		r.inline.handleData(p, from, r.now)
@@ -107,7 +122,7 @@ func (r *receiver) HandlePacket(p []byte, from netip.AddrPort) {
 }
 
 // EndBatch implements udpserver.BatchHandler: it hands this read's chunks
-// to their workers (or, inline, commits the read's inputs).
+// to their workers (inline, it commits the read's inputs).
 func (r *receiver) EndBatch() {
 	if r.inline != nil {
 		r.inline.commit()
@@ -125,13 +140,37 @@ func (r *receiver) EndBatch() {
 	}
 }
 
+// queue copies a data packet into its worker's chunk.
+func (r *receiver) queue(p []byte, from netip.AddrPort) {
+	s := r.s
+	i := s.workerOf(from)
+	c := r.cur[i]
+	if c != nil && !c.fits(len(p)) {
+		s.workers[i].in <- c
+		c = nil
+	}
+	if c == nil {
+		select {
+		case c = <-s.free:
+		default:
+			// Every chunk is taken: the workers are behind. Wait; the
+			// socket buffer holds what arrives meanwhile.
+			s.m.handoffWaits.Inc()
+			c = <-s.free
+		}
+		r.cur[i] = c
+	}
+	c.add(p, from)
+}
+
 // barrier returns once the workers have handled every data packet the
 // receive loop has read so far. handleHandshake calls it before it moves a
-// session to another endpoint, which may belong to another worker: the
-// inputs read from the old endpoint are then in the pending batch before
-// any from the new one, and none is dropped as coming from an endpoint that
-// is no longer bound. It runs on the receive loop; moves are rare, and it
-// waits for at most chunksPerWorker chunks per worker.
+// session to another endpoint, which may belong to another worker (or gives
+// an endpoint to another session): the inputs read from the old endpoint
+// are then committed before any from the new one, and none is dropped as
+// coming from an endpoint no longer bound, as if everything were handled in
+// read order. It runs on the receive loop; moves are rare, and it waits for
+// at most chunksPerWorker chunks per worker.
 func (r *receiver) barrier() {
 	if r.inline != nil {
 		return // the loop has handled everything already
@@ -145,24 +184,6 @@ func (r *receiver) barrier() {
 	for _, w := range r.s.workers {
 		<-w.barrier
 	}
-}
-
-// queue copies a data packet into its worker's chunk.
-func (r *receiver) queue(p []byte, from netip.AddrPort) {
-	s := r.s
-	i := s.workerOf(from)
-	c := r.cur[i]
-	if c != nil && !c.fits(len(p)) {
-		s.workers[i].in <- c
-		c = nil
-	}
-	if c == nil {
-		// Waits when every chunk is taken: the workers are behind, and the
-		// socket buffer holds what arrives meanwhile.
-		c = <-s.free
-		r.cur[i] = c
-	}
-	c.add(p, from)
 }
 
 // initPipeline builds the receiver, the workers and their chunks from
@@ -198,6 +219,9 @@ func (s *Service) initPipeline() {
 // address and the port, so that many clients behind one NAT address spread
 // over the workers too.
 func (s *Service) workerOf(ep netip.AddrPort) int {
+	if len(s.workers) == 1 {
+		return 0
+	}
 	const golden = 0x9e3779b97f4a7c15
 	a := ep.Addr().As16()
 	hi, lo := binary.LittleEndian.Uint64(a[:8]), binary.LittleEndian.Uint64(a[8:])
@@ -235,33 +259,10 @@ func newWorker(s *Service, chunks, maxPackets int) *worker {
 	}
 }
 
-var spinIters = 0
-
-// next returns the next chunk, spinning first if busy.
-func (w *worker) next(busy bool) (*chunk, bool) {
-	if busy {
-		for range spinIters {
-			select {
-			case c, ok := <-w.in:
-				return c, ok
-			default:
-			}
-		}
-	}
-	c, ok := <-w.in
-	return c, ok
-}
-
 // run handles chunks until in is closed and drained.
 func (w *worker) run() {
-	busy := false
-	for {
-		c, ok := w.next(busy)
-		if !ok {
-			return
-		}
-		busy = len(c.pkts) >= cap(c.pkts)/2
-		// One clock read per chunk: the packets of a chunk arrived together.
+	for c := range w.in {
+		// One clock read per chunk: its datagrams arrived together.
 		now := w.s.mono()
 		for i := range c.pkts {
 			q := &c.pkts[i]

@@ -59,52 +59,96 @@ func TestHandshakeBinds(t *testing.T) {
 }
 
 func TestInputsInOrder(t *testing.T) {
-	e := newEnv(t, Config{ID: "ingress-b", MaxBatch: 8})
-	batches := events[realmv1.InputBatch](e, bus.SubjectWorldInput)
-	a, b := e.newClient(1), e.newClient(2)
-	a.handshake()
-	b.handshake()
-
-	const n = 50
-	for i := uint64(1); i <= n; i++ {
-		a.send(a.inputPacket(i))
-		b.send(b.inputPacket(i))
-		if i%10 == 0 {
-			a.send(a.dataPacket(wire.TypeKeepAlive, nil))
-		}
-	}
-	next := map[uint64]uint64{1: 1, 2: 1}
-	for got := 0; got < 2*n; {
-		batch := <-waitChan(t, batches, "input batch")
-		if batch.GetIngressId() != "ingress-b" {
-			t.Fatalf("batch from %q", batch.GetIngressId())
-		}
-		if len(batch.GetInputs()) > 8 {
-			t.Errorf("batch of %d inputs, MaxBatch is 8", len(batch.GetInputs()))
-		}
-		for _, in := range batch.GetInputs() {
-			id := in.GetSessionId()
-			want := &realmv1.PlayerInput{InputSequence: next[id], ClientTick: 2 * next[id], Move: &realmv1.Vec2{X: 1, Y: -0.5}}
-			if !proto.Equal(in.GetInput(), want) {
-				t.Fatalf("session %d input = %v, want %v", id, in.GetInput(), want)
+	for _, tc := range []struct {
+		name    string
+		workers int
+	}{
+		{"inline", -1},
+		{"one worker", 1},
+		{"four workers", 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, Config{ID: "ingress-b", MaxBatch: 8, Workers: tc.workers})
+			batches := events[realmv1.InputBatch](e, bus.SubjectWorldInput)
+			const sessions, n = 6, 50
+			clients := make([]*client, sessions)
+			for i := range clients {
+				clients[i] = e.newClient(uint64(i + 1))
+				clients[i].handshake()
 			}
-			next[id]++
-			got++
-		}
-	}
-	waitFor(t, "keep-alives counted", func() bool { return counter(t, e.svc.m.keepAlives) == n/10 })
-	if got := counter(t, e.svc.m.inputs); got != 2*n {
-		t.Errorf("inputs forwarded = %v, want %d", got, 2*n)
+			for i := uint64(1); i <= n; i++ {
+				for _, c := range clients {
+					c.send(c.inputPacket(i))
+				}
+				if i%10 == 0 {
+					clients[0].send(clients[0].dataPacket(wire.TypeKeepAlive, nil))
+				}
+			}
+			expect := make(map[uint64]uint64) // by session: the last input sequence seen
+			for got := 0; got < sessions*n; {
+				batch := next(t, batches, "input batch")
+				if batch.GetIngressId() != "ingress-b" {
+					t.Fatalf("batch from %q", batch.GetIngressId())
+				}
+				if len(batch.GetInputs()) > 8 {
+					t.Errorf("batch of %d inputs, MaxBatch is 8", len(batch.GetInputs()))
+				}
+				for _, in := range batch.GetInputs() {
+					id := in.GetSessionId()
+					expect[id]++
+					want := &realmv1.PlayerInput{InputSequence: expect[id], ClientTick: 2 * expect[id], Move: &realmv1.Vec2{X: 1, Y: -0.5}}
+					if !proto.Equal(in.GetInput(), want) {
+						t.Fatalf("session %d input = %v, want %v", id, in.GetInput(), want)
+					}
+					got++
+				}
+			}
+			waitFor(t, "keep-alives counted", func() bool { return counter(t, e.svc.m.keepAlives) == n/10 })
+			if got := counter(t, e.svc.m.inputs); got != sessions*n {
+				t.Errorf("inputs forwarded = %v, want %d", got, sessions*n)
+			}
+		})
 	}
 }
 
-// waitChan returns ch after checking, with a deadline, that it has a value;
-// the value is left in a one-element channel.
-func waitChan[M any](t *testing.T, ch <-chan M, what string) <-chan M {
-	t.Helper()
-	out := make(chan M, 1)
-	out <- next(t, ch, what)
-	return out
+// TestInputsInOrderAcrossRebind moves a session to an endpoint of another
+// worker in the middle of a stream of inputs sent back to back (the
+// handshake does not wait for its ack), so that the old endpoint's inputs
+// are still queued at one worker when the new endpoint's arrive at another:
+// every input must reach the world, in order.
+func TestInputsInOrderAcrossRebind(t *testing.T) {
+	e := newEnv(t, Config{Workers: 4, MaxBatch: 16, RateLimit: 1e6, RateBurst: 1 << 20})
+	batches := events[realmv1.InputBatch](e, bus.SubjectWorldInput)
+	a := e.newClient(71)
+	a.handshake()
+	b := a.sibling()
+	for e.svc.workerOf(b.addr()) == e.svc.workerOf(a.addr()) {
+		b = a.sibling() // another port, until it maps to another worker
+	}
+	const rounds, n = 5, 40
+	seq := uint64(0)
+	for r := range rounds {
+		from, to := a, b
+		if r%2 == 1 {
+			from, to = b, a
+		}
+		for range n {
+			seq++
+			from.send(from.inputPacket(seq))
+		}
+		to.send(to.handshakePacket())
+	}
+	for want := uint64(1); want <= seq; {
+		for _, in := range next(t, batches, "input batch").GetInputs() {
+			if got := in.GetInput().GetInputSequence(); in.GetSessionId() != 71 || got != want {
+				t.Fatalf("input %d of session %d, want input %d of session 71", got, in.GetSessionId(), want)
+			}
+			want++
+		}
+	}
+	if got := counter(t, e.svc.m.handshakes[hsRebound]); got != rounds {
+		t.Errorf("handshakes{rebound} = %v, want %d", got, rounds)
+	}
 }
 
 func TestDrops(t *testing.T) {
@@ -468,7 +512,19 @@ func TestMovedToAnotherIngress(t *testing.T) {
 }
 
 func TestShutdown(t *testing.T) {
-	e := newEnv(t, Config{FlushInterval: time.Hour})
+	for _, tc := range []struct {
+		name    string
+		workers int
+	}{
+		{"inline", -1},
+		{"workers", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testShutdown(t, tc.workers) })
+	}
+}
+
+func testShutdown(t *testing.T, workers int) {
+	e := newEnv(t, Config{FlushInterval: time.Hour, Workers: workers})
 	unbound := events[realmv1.EndpointUnbound](e, bus.SubjectEndpointUnbound)
 	batches := events[realmv1.InputBatch](e, bus.SubjectWorldInput)
 	c := e.newClient(41)
@@ -501,6 +557,52 @@ func TestShutdown(t *testing.T) {
 	c.expectSilence("after shutdown")
 }
 
+// TestShutdownHandlesWhatWasRead stops the service while inputs are still
+// arriving: every datagram the socket delivered before it closed must be
+// handled and its input published (those still in the kernel's buffer are
+// lost with the socket, as on any close).
+func TestShutdownHandlesWhatWasRead(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		workers int
+	}{
+		{"inline", -1},
+		{"workers", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{FlushInterval: time.Hour, Workers: tc.workers, RateLimit: 1e6, RateBurst: 1 << 20}
+			e := newEnvPrepared(t, cfg, func(s *Service) {
+				// Slow handling down, so that work is still queued when
+				// the socket closes. Not a synchronisation.
+				s.afterChunk = func(int) { time.Sleep(time.Millisecond) }
+			})
+			batches := events[realmv1.InputBatch](e, bus.SubjectWorldInput)
+			c := e.newClient(42)
+			c.handshake()
+			const n = 500
+			for i := uint64(1); i <= n; i++ {
+				c.send(c.inputPacket(i))
+			}
+			if err := e.stop(); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			read := int(e.svc.srv.Stats().PacketsIn) - 1 // the handshake
+			if got := counter(t, e.svc.m.inputs); got != float64(read) {
+				t.Fatalf("%v inputs published, %d read", got, read)
+			}
+			want := uint64(1)
+			for want <= uint64(read) {
+				for _, in := range next(t, batches, "input batch").GetInputs() {
+					if got := in.GetInput().GetInputSequence(); got != want {
+						t.Fatalf("input %d published, want %d", got, want)
+					}
+					want++
+				}
+			}
+		})
+	}
+}
+
 func TestConfigDefaults(t *testing.T) {
 	key, _ := wire.NewKey()
 	cfg, err := Config{TokenKey: key}.withDefaults()
@@ -526,6 +628,8 @@ func TestConfigDefaults(t *testing.T) {
 		{"negative idle", Config{TokenKey: key, IdleTimeout: -1}},
 		{"negative batch", Config{TokenKey: key, MaxBatch: -1}},
 		{"batch too large", Config{TokenKey: key, MaxBatch: MaxMaxBatch + 1}},
+		{"workers below -1", Config{TokenKey: key, Workers: -2}},
+		{"too many workers", Config{TokenKey: key, Workers: MaxWorkers + 1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

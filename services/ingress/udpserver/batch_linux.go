@@ -89,7 +89,7 @@ func (r *mmsgReader) read(msgs []message) (int, error) {
 // socket is readable and call again.
 func (r *mmsgReader) recv(fd uintptr) bool {
 	for {
-		n, _, e := syscall.RawSyscall6(syscall.SYS_RECVMMSG, fd,
+		n, _, e := syscall.Syscall6(syscall.SYS_RECVMMSG, fd,
 			uintptr(unsafe.Pointer(&r.hs[0])), uintptr(len(r.hs)), 0, 0, 0)
 		switch e {
 		case 0:

@@ -11,6 +11,9 @@
 // per-loop scratch state without locking. The packet slice it receives is a
 // reused receive buffer: it is valid only during the call, and the Handler may
 // modify it (for example to decrypt in place) but must copy whatever it keeps.
+// A BatchHandler is also told where each read ends (EndBatch), so that it can
+// do per-read work once per read: hand the read's packets to other
+// goroutines in one operation, commit what it decoded, read a clock.
 //
 // On Linux (amd64, arm64) the loop reads up to Config.BatchSize datagrams per
 // system call with recvmmsg(2), through the socket's syscall.RawConn so that

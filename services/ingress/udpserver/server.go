@@ -8,10 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 )
-
-var ReadNanos, ReadPkts atomic.Uint64
 
 // Errors returned by this package.
 var (
@@ -179,10 +176,7 @@ func (s *Server) Serve(h Handler) error {
 	limit := s.cfg.MaxPacketSize
 	bh, _ := h.(BatchHandler)
 	for {
-		t0 := time.Now()
 		n, err := s.r.read(s.msgs)
-		ReadNanos.Add(uint64(time.Since(t0)))
-		ReadPkts.Add(uint64(n))
 		if err != nil {
 			if s.closed.Load() {
 				return nil

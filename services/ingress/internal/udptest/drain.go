@@ -187,6 +187,3 @@ func RunDrain(b *testing.B, d *Drain, mark func() error, perRound int, fill func
 	}
 	return rate
 }
-
-// Target is temporary.
-func (d *Drain) Target() uint64 { return d.target.Load() }
