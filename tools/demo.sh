@@ -7,6 +7,7 @@
 #
 #   tools/demo.sh                       # 500 players for 30 s
 #   PLAYERS=2000 DURATION=60s tools/demo.sh
+#   PROFILE=1 tools/demo.sh             # also a 10 s CPU profile of the realm under load
 #
 # Needs only Go (at /usr/local/go) and the Go module proxy; no Bazel.
 set -euo pipefail
@@ -39,7 +40,7 @@ echo "==> starting the realm (log: $WORK/realm.log)"
 "$WORK/bin/realm" --data-dir "$WORK/data" --nats-port -1 \
   --login-listen "$LOGIN_ADDR" --ingress-listen 127.0.0.1:7778 \
   --metrics-addr "$METRICS_ADDR" --dev-fast-hash --login-rate 100000 --login-burst 100000 \
-  --log-format console --log-level info >"$WORK/realm.log" 2>&1 &
+  --log-format console --log-level info ${PROFILE:+--pprof} >"$WORK/realm.log" 2>&1 &
 realm_pid=$!
 trap 'kill -TERM $realm_pid 2>/dev/null || true; wait $realm_pid 2>/dev/null || true' EXIT
 
@@ -56,8 +57,21 @@ sed -n '1,40p' "$WORK/realm.log" | grep -v '^\s*$' | head -20
 
 echo
 echo "==> $PLAYERS players for $DURATION (ramp $RAMP logins/s)"
+if [ -n "${PROFILE:-}" ]; then
+  # Once the players are in, profile the realm for 10 s.
+  ( sleep "${PROFILE_DELAY:-8}"
+    curl -fsS -o "$WORK/realm.cpu.pprof" "http://$METRICS_ADDR/debug/pprof/profile?seconds=10" ) &
+  profile_pid=$!
+fi
 "$WORK/bin/loadgen" --login-addr "$LOGIN_ADDR" --ca-file "$WORK/data/tls/ca.pem" \
   --players "$PLAYERS" --duration "$DURATION" --ramp "$RAMP" --json "$WORK/report.json"
+
+if [ -n "${PROFILE:-}" ]; then
+  wait "$profile_pid" || true
+  echo
+  echo "==> where the realm's CPU went ($WORK/realm.cpu.pprof)"
+  go tool pprof -top -nodecount=25 "$WORK/bin/realm" "$WORK/realm.cpu.pprof" 2>/dev/null | head -32 || true
+fi
 
 echo
 echo "==> realm metrics (http://$METRICS_ADDR/metrics)"

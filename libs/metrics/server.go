@@ -7,6 +7,7 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -68,6 +69,18 @@ func NewServer(addr string, gatherer prometheus.Gatherer, log *zap.Logger) *Serv
 	})
 	s.mux.HandleFunc("GET /readyz", s.serveReady)
 	return s
+}
+
+// EnableProfiling also serves Go's runtime profiles (net/http/pprof) under
+// /debug/pprof/, e.g. `go tool pprof http://<addr>/debug/pprof/profile`.
+// Off unless called: profiles reveal internals and cost CPU while taken, so
+// enable it only on an address that is not public. Call it before Start.
+func (s *Server) EnableProfiling() {
+	s.mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	s.mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	s.mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	s.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	s.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // AddReadiness registers a readiness check: /readyz fails while check returns

@@ -163,3 +163,27 @@ func TestShutdownStopsServing(t *testing.T) {
 		t.Fatal("server still answers after Shutdown")
 	}
 }
+
+func TestProfiling(t *testing.T) {
+	_, off := start(t, prometheus.NewRegistry())
+	if code, _ := get(t, off+"/debug/pprof/cmdline"); code != http.StatusNotFound {
+		t.Errorf("profiling not enabled: /debug/pprof/cmdline = %d, want 404", code)
+	}
+
+	s := NewServer("127.0.0.1:0", prometheus.NewRegistry(), zaptest.NewLogger(t))
+	s.EnableProfiling()
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	code, body := get(t, "http://"+s.Addr()+"/debug/pprof/")
+	if code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("/debug/pprof/ = %d %q, want 200 with the profile index", code, body)
+	}
+}

@@ -95,6 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (realm.Config, logging.Config, 
 		tokenKeyF   = fs.String("token-key-file", "", "token key file, created with a random key if missing (default <data-dir>/token.key)")
 		tickRate    = fs.Int("tick-rate", realm.DefaultTickRate, "world tick rate in Hz, also told to clients")
 		metricsAddr = fs.String("metrics-addr", "127.0.0.1:9100", `address of /metrics, /healthz and /readyz ("" disables)`)
+		pprofOn     = fs.Bool("pprof", false, "also serve Go runtime profiles at /debug/pprof/ on --metrics-addr (keep it private)")
 		logLevel    = fs.String("log-level", "info", "log level: debug, info, warn, error")
 		logFormat   = fs.String("log-format", logging.FormatConsole, "log format: console or json")
 
@@ -174,6 +175,7 @@ func parseFlags(args []string, stderr io.Writer) (realm.Config, logging.Config, 
 		TickRate:           *tickRate,
 		IngressPublicAddrs: splitList(*ingressPublic),
 		MetricsAddr:        *metricsAddr,
+		Profiling:          *pprofOn,
 		Login: login.Config{
 			ID:                  *loginID,
 			Listen:              *loginListen,

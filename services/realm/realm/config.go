@@ -74,6 +74,9 @@ type Config struct {
 	// by the three services. Empty means no metrics server (Ready still
 	// aggregates the checks).
 	MetricsAddr string
+	// Profiling also serves Go's runtime profiles under /debug/pprof/ on
+	// MetricsAddr (keep that address private). False means off.
+	Profiling bool
 
 	// Login, Ingress and World configure the services. Empty listen
 	// addresses mean DefaultLoginListen and DefaultIngressListen (loopback,

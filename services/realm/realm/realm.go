@@ -100,6 +100,9 @@ func New(cfg Config, log *zap.Logger) (_ *Realm, err error) {
 		return nil, fmt.Errorf("realm: metrics: %w", err)
 	}
 	r.metrics = metrics.NewServer(cfg.MetricsAddr, reg, log.Named("metrics"))
+	if cfg.Profiling {
+		r.metrics.EnableProfiling()
+	}
 
 	if err := r.startNATS(); err != nil {
 		return nil, err
