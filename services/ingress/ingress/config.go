@@ -84,10 +84,11 @@ type Config struct {
 	// (reason "rate"). Zero means 200 and 100.
 	RateLimit float64
 	RateBurst int
-	// Workers is how many goroutines authenticate, decrypt and decode data
-	// packets, beside the receive loop, which then only reads the socket,
-	// finds each packet's session and hands the packets over in batches.
-	// Each session belongs to one worker, which keeps its inputs in order.
+	// Workers is how many goroutines find the session of, authenticate,
+	// decrypt and decode data packets, beside the receive loop, which then
+	// only reads the socket, hashes each packet's source address and hands
+	// the packets over in chunks. Each source address belongs to one worker,
+	// which keeps its inputs in order.
 	// -1 means none: the receive loop does all the work itself (best on a
 	// single core). Zero means the default, GOMAXPROCS-1 workers, at most 2
 	// (one receive loop feeds about two), or none when GOMAXPROCS is 1. At
@@ -179,6 +180,5 @@ func defaultWorkers(procs int) int {
 	if procs <= 1 {
 		return -1
 	}
-	// One receive loop feeds about two workers; more measured slower.
-	return min(procs-1, 2)
+	return min(procs-1, maxDefaultWorkers)
 }

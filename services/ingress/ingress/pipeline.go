@@ -14,10 +14,11 @@ const (
 	// ~45 bytes fits with room to spare; a datagram that does not fit sends
 	// the chunk early.
 	chunkBytes = 16 << 10
-	// chunksPerWorker is how many chunks each worker may have queued or in
-	// hand: when all are taken the receive loop waits for a free one
-	// (counted in realm_ingress_handoff_waits_total), and the socket's
-	// receive buffer absorbs the burst meanwhile.
+	// chunksPerWorker sizes the shared free list of chunks (this many per
+	// worker; one busy worker may hold more than its share): when none is
+	// free the receive loop waits for one (counted in
+	// realm_ingress_handoff_waits_total), and the socket's receive buffer
+	// absorbs the burst meanwhile.
 	chunksPerWorker = 8
 	// maxDefaultWorkers caps the default Config.Workers: one receive loop
 	// keeps about two workers busy (see doc.go), more only add hand-offs.
