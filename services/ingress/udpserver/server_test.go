@@ -156,7 +156,15 @@ func TestWriteTo(t *testing.T) {
 	if string(buf[:n]) != "ping" || from != srv.LocalAddr() {
 		t.Errorf("echo = %q from %v, want ping from %v", buf[:n], from, srv.LocalAddr())
 	}
-	if st := srv.Stats(); st.PacketsOut != 1 || st.BytesOut != 4 {
+	// WriteTo counts after its write returns, which may be after the echo
+	// arrived here: poll.
+	deadline := time.Now().Add(5 * time.Second)
+	st := srv.Stats()
+	for st.PacketsOut == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		st = srv.Stats()
+	}
+	if st.PacketsOut != 1 || st.BytesOut != 4 {
 		t.Errorf("stats = %+v, want 1 packet and 4 bytes out", st)
 	}
 }
