@@ -5,31 +5,21 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"sync/atomic"
-	"syscall"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 
 	"github.com/ecs-realm/realm/libs/bus"
+	"github.com/ecs-realm/realm/libs/daemon"
 	"github.com/ecs-realm/realm/libs/flagenv"
 	"github.com/ecs-realm/realm/libs/logging"
-	"github.com/ecs-realm/realm/libs/metrics"
-	"github.com/ecs-realm/realm/libs/wire"
 	"github.com/ecs-realm/realm/services/ingress/ingress"
 	"github.com/ecs-realm/realm/services/ingress/udpserver"
 )
-
-// metricsShutdownTimeout bounds the metrics server's shutdown.
-const metricsShutdownTimeout = 5 * time.Second
 
 func main() {
 	if err := run(); err != nil {
@@ -68,7 +58,7 @@ func run() error {
 		}
 		return err
 	}
-	key, err := loadKey(*tokenKey, *tokenKeyFile)
+	key, err := daemon.TokenKey(*tokenKey, *tokenKeyFile)
 	if err != nil {
 		return err
 	}
@@ -81,30 +71,13 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
+	d, err := daemon.Start("ingress", *metricsAddr, log)
+	if err != nil {
+		return err
+	}
 	// The service is created after the connection, whose reconnect handler
 	// must reach it.
 	var svc atomic.Pointer[ingress.Service]
-	ms := metrics.NewServer(*metricsAddr, reg, log)
-	ms.AddReadiness("ingress", func() error {
-		s := svc.Load()
-		if s == nil {
-			return errors.New("starting")
-		}
-		return s.Ready()
-	})
-	if err := ms.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdownTimeout)
-		defer cancel()
-		if err := ms.Shutdown(ctx); err != nil {
-			log.Warn("metrics shutdown", zap.Error(err))
-		}
-	}()
 
 	nc, err := bus.Connect(*natsURL, bus.Options{
 		Name:   "ingress",
@@ -116,6 +89,7 @@ func run() error {
 		},
 	})
 	if err != nil {
+		d.Close()
 		return err
 	}
 	defer nc.Close()
@@ -138,33 +112,12 @@ func run() error {
 			WriteBuffer: *writeBuffer,
 			BatchSize:   *socketBatch,
 		},
-		Registerer: reg,
+		Registerer: d.Registry(),
 	}, nc, log)
 	if err != nil {
+		d.Close()
 		return err
 	}
 	svc.Store(s)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log.Info("ingress starting", zap.String("id", s.ID()), zap.Stringer("udp", s.Addr()),
-		zap.String("metrics", ms.Addr()))
-	return s.Run(ctx)
-}
-
-// loadKey reads the token key from exactly one of the flag and the file.
-func loadKey(hexKey, file string) (wire.Key, error) {
-	switch {
-	case hexKey != "" && file != "":
-		return wire.Key{}, errors.New("set only one of --token-key and --token-key-file")
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return wire.Key{}, fmt.Errorf("token key file: %w", err)
-		}
-		return wire.ParseKey(string(b))
-	case hexKey != "":
-		return wire.ParseKey(hexKey)
-	}
-	return wire.Key{}, errors.New("a token key is required: --token-key-file or $REALM_TOKEN_KEY")
+	return d.Run(s, zap.String("id", s.ID()), zap.Stringer("udp", s.Addr()))
 }

@@ -5,31 +5,20 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"sync/atomic"
-	"syscall"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 
 	"github.com/ecs-realm/realm/libs/bus"
+	"github.com/ecs-realm/realm/libs/daemon"
 	"github.com/ecs-realm/realm/libs/flagenv"
 	"github.com/ecs-realm/realm/libs/logging"
-	"github.com/ecs-realm/realm/libs/metrics"
-	"github.com/ecs-realm/realm/libs/wire"
 	"github.com/ecs-realm/realm/services/login/login"
 )
-
-// metricsShutdownTimeout bounds the metrics server's shutdown.
-const metricsShutdownTimeout = 5 * time.Second
 
 func main() {
 	if err := run(); err != nil {
@@ -80,7 +69,7 @@ func run() error {
 		}
 		return err
 	}
-	key, err := loadKey(*tokenKey, *tokenKeyFile)
+	key, err := daemon.TokenKey(*tokenKey, *tokenKeyFile)
 	if err != nil {
 		return err
 	}
@@ -100,31 +89,13 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	var svc atomic.Pointer[login.Service]
-	ms := metrics.NewServer(*metricsAddr, reg, log)
-	ms.AddReadiness("login", func() error {
-		s := svc.Load()
-		if s == nil {
-			return errors.New("starting")
-		}
-		return s.Ready()
-	})
-	if err := ms.Start(); err != nil {
+	d, err := daemon.Start("login", *metricsAddr, log)
+	if err != nil {
 		return err
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdownTimeout)
-		defer cancel()
-		if err := ms.Shutdown(ctx); err != nil {
-			log.Warn("metrics shutdown", zap.Error(err))
-		}
-	}()
-
 	nc, err := bus.Connect(*natsURL, bus.Options{Name: "login", Logger: log.Named("nats")})
 	if err != nil {
+		d.Close()
 		return err
 	}
 	defer nc.Close()
@@ -155,21 +126,17 @@ func run() error {
 		WriteQueue:          *writeQueue,
 		LoginRate:           *loginRate,
 		LoginBurst:          *loginBurst,
-		Registerer:          reg,
+		Registerer:          d.Registry(),
 	}, nc, log)
 	if err != nil {
+		d.Close()
 		return err
 	}
-	svc.Store(s)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	fields := []zap.Field{zap.String("id", s.ID()), zap.Stringer("tls", s.Addr()), zap.String("metrics", ms.Addr())}
+	fields := []zap.Field{zap.String("id", s.ID()), zap.Stringer("tls", s.Addr())}
 	if ca := s.DevCAFile(); ca != "" {
 		fields = append(fields, zap.String("dev_ca", ca))
 	}
-	log.Info("login starting", fields...)
-	return s.Run(ctx)
+	return d.Run(s, fields...)
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.
@@ -181,21 +148,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// loadKey reads the token key from exactly one of the flag and the file.
-func loadKey(hexKey, file string) (wire.Key, error) {
-	switch {
-	case hexKey != "" && file != "":
-		return wire.Key{}, errors.New("set only one of --token-key and --token-key-file")
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return wire.Key{}, fmt.Errorf("token key file: %w", err)
-		}
-		return wire.ParseKey(string(b))
-	case hexKey != "":
-		return wire.ParseKey(hexKey)
-	}
-	return wire.Key{}, errors.New("a token key is required: --token-key-file or $REALM_TOKEN_KEY")
 }

@@ -5,28 +5,19 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 
 	"github.com/ecs-realm/realm/libs/bus"
+	"github.com/ecs-realm/realm/libs/daemon"
 	"github.com/ecs-realm/realm/libs/flagenv"
 	"github.com/ecs-realm/realm/libs/logging"
-	"github.com/ecs-realm/realm/libs/metrics"
 	"github.com/ecs-realm/realm/services/world/world"
 )
-
-// metricsShutdownTimeout bounds the metrics server's shutdown.
-const metricsShutdownTimeout = 5 * time.Second
 
 func main() {
 	if err := run(); err != nil {
@@ -65,11 +56,13 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
+	d, err := daemon.Start("world", *metricsAddr, log)
+	if err != nil {
+		return err
+	}
 	nc, err := bus.Connect(*natsURL, bus.Options{Name: "world-" + *id, Logger: log})
 	if err != nil {
+		d.Close()
 		return err
 	}
 	defer nc.Close()
@@ -85,27 +78,11 @@ func run() error {
 		AOICap:         *aoiCap,
 		Workers:        *workers,
 		MaxBatchBytes:  *maxBatchBytes,
-		Registerer:     reg,
+		Registerer:     d.Registry(),
 	}, nc, log)
 	if err != nil {
+		d.Close()
 		return err
 	}
-
-	ms := metrics.NewServer(*metricsAddr, reg, log)
-	ms.AddReadiness("world", s.Ready)
-	if err := ms.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdownTimeout)
-		defer cancel()
-		if err := ms.Shutdown(ctx); err != nil {
-			log.Warn("metrics shutdown", zap.Error(err))
-		}
-	}()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log.Info("world starting", zap.String("id", *id), zap.String("metrics", ms.Addr()))
-	return s.Run(ctx)
+	return d.Run(s, zap.String("id", *id))
 }

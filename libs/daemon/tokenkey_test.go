@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"os"
@@ -31,12 +31,12 @@ func TestLoadKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := loadKey(tc.hex, tc.file)
+			got, err := TokenKey(tc.hex, tc.file)
 			if tc.ok != (err == nil) {
-				t.Fatalf("loadKey err = %v, want ok %v", err, tc.ok)
+				t.Fatalf("TokenKey err = %v, want ok %v", err, tc.ok)
 			}
 			if tc.ok && got != key {
-				t.Error("loadKey returned another key")
+				t.Error("TokenKey returned another key")
 			}
 		})
 	}
