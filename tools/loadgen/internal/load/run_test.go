@@ -6,13 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ecs-realm/realm/libs/testutil/realmtest"
 )
 
 func TestRunAgainstRealm(t *testing.T) {
-	r := startRealm(t)
+	r := realmtest.Start(t, realmtest.Options{})
 	const players = 4
 	cfg := Config{
-		LoginAddr: r.loginAddr, CAFile: r.caFile, Players: players, NamePrefix: "lt",
+		LoginAddr: r.LoginAddr(), CAFile: r.CAFile, Players: players, NamePrefix: "lt",
 		Duration: 2 * time.Second, Ramp: 50, Rate: 20, Drain: 500 * time.Millisecond,
 	}
 	runs := []struct {
