@@ -11,14 +11,15 @@ import (
 
 	"github.com/ecs-realm/realm/libs/bus"
 	"github.com/ecs-realm/realm/libs/client"
+	"github.com/ecs-realm/realm/libs/testutil/realmtest"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 	"github.com/ecs-realm/realm/services/login/login"
 )
 
 func TestRegisterLogin(t *testing.T) {
-	r := startRealm(t, realmOptions{})
-	c := r.dial(r.config())
-	ctx := testCtx(t)
+	r := realmtest.Start(t, realmtest.Options{NoWorld: true})
+	c := realmtest.Dial(t, fileConfig(r))
+	ctx := realmtest.Context(t)
 
 	id, err := c.Register(ctx, "alice", "password-alice")
 	if err != nil || id == 0 {
@@ -72,11 +73,11 @@ func TestRegisterLogin(t *testing.T) {
 }
 
 func TestAutomaticTokenRefresh(t *testing.T) {
-	r := startRealm(t, realmOptions{login: func(c *login.Config) { c.TokenTTL = time.Minute }})
-	cfg := r.config()
+	r := realmtest.Start(t, realmtest.Options{NoWorld: true, Login: func(_ int, c *login.Config) { c.TokenTTL = time.Minute }})
+	cfg := fileConfig(r)
 	cfg.RefreshBefore = time.Minute - 300*time.Millisecond // refresh 300ms after each login/refresh
-	c := r.dial(cfg)
-	ctx := testCtx(t)
+	c := realmtest.Dial(t, cfg)
+	ctx := realmtest.Context(t)
 	if _, err := c.Register(ctx, "carol", "password-carol"); err != nil {
 		t.Fatal(err)
 	}
@@ -85,19 +86,20 @@ func TestAutomaticTokenRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, first := s.Token()
-	waitFor(t, "an automatic refresh", func() bool {
+	realmtest.WaitFor(t, "an automatic refresh", func() bool {
 		_, exp := s.Token()
 		return exp.After(first)
 	})
 }
 
 func TestDataPlane(t *testing.T) {
-	r := startRealm(t, realmOptions{})
-	_, s := r.player("dave")
+	r := realmtest.Start(t, realmtest.Options{NoWorld: true})
+	s := r.LoggedIn(t, 0, "dave").Session
+	nc := r.Connect("test")
 
 	var mu sync.Mutex
 	var inputs []*realmv1.PlayerInput
-	sub, err := bus.Subscribe(r.nc, bus.SubjectWorldInput, func(b *realmv1.InputBatch) {
+	sub, err := bus.Subscribe(nc, bus.SubjectWorldInput, func(b *realmv1.InputBatch) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, in := range b.GetInputs() {
@@ -110,7 +112,7 @@ func TestDataPlane(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	if err := r.nc.Flush(testCtx(t)); err != nil {
+	if err := nc.Flush(realmtest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	received := func() int {
@@ -119,7 +121,7 @@ func TestDataPlane(t *testing.T) {
 		return len(inputs)
 	}
 
-	u, err := s.JoinUDP(testCtx(t))
+	u, err := s.JoinUDP(realmtest.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +140,7 @@ func TestDataPlane(t *testing.T) {
 	sendSnapshot := func(tick uint64) {
 		t.Helper()
 		b, _ := proto.Marshal(&realmv1.Snapshot{ServerTick: tick, LastInputSequence: seq, Self: &realmv1.EntityState{SessionId: s.SessionID}})
-		if err := r.nc.Publish(bus.IngressOutSubject(r.ingressID), &realmv1.SnapshotBatch{
+		if err := nc.Publish(bus.IngressOutSubject(r.Ingresses[0].Service.ID()), &realmv1.SnapshotBatch{
 			ServerTick: tick, Snapshots: []*realmv1.SessionSnapshot{{SessionId: s.SessionID, Snapshot: b}},
 		}); err != nil {
 			t.Fatal(err)
@@ -147,7 +149,7 @@ func TestDataPlane(t *testing.T) {
 	for range 3 {
 		sendInput()
 	}
-	waitFor(t, "3 inputs on "+bus.SubjectWorldInput, func() bool { return received() == 3 })
+	realmtest.WaitFor(t, "3 inputs on "+bus.SubjectWorldInput, func() bool { return received() == 3 })
 	mu.Lock()
 	for i, in := range inputs {
 		if in.GetInputSequence() != uint64(i+1) || in.GetMove().GetX() != 1 {
@@ -156,22 +158,22 @@ func TestDataPlane(t *testing.T) {
 	}
 	mu.Unlock()
 	sendSnapshot(1)
-	if snap := recv(t, "a snapshot", u.Snapshots()); snap.Msg.GetServerTick() != 1 || snap.Msg.GetLastInputSequence() != 3 {
+	if snap := realmtest.Recv(t, "a snapshot", u.Snapshots()); snap.Msg.GetServerTick() != 1 || snap.Msg.GetLastInputSequence() != 3 {
 		t.Errorf("snapshot = %v", snap.Msg)
 	}
 
 	// A new local port: the binding moves, inputs and snapshots follow.
 	before := u.LocalAddr()
-	if err := u.Rebind(testCtx(t)); err != nil {
+	if err := u.Rebind(realmtest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	if u.LocalAddr() == before || u.Ack().GetEndpoint() != u.LocalAddr().String() {
 		t.Errorf("after Rebind: local %s (was %s), ack endpoint %s", u.LocalAddr(), before, u.Ack().GetEndpoint())
 	}
 	sendInput()
-	waitFor(t, "the input sent after Rebind", func() bool { return received() == 4 })
+	realmtest.WaitFor(t, "the input sent after Rebind", func() bool { return received() == 4 })
 	sendSnapshot(2)
-	if snap := recv(t, "a snapshot after Rebind", u.Snapshots()); snap.Msg.GetServerTick() != 2 {
+	if snap := realmtest.Recv(t, "a snapshot after Rebind", u.Snapshots()); snap.Msg.GetServerTick() != 2 {
 		t.Errorf("snapshot = %v", snap.Msg)
 	}
 	if st := u.Stats(); st.Rejected != 0 || st.Replayed != 0 || st.SnapshotsReceived != 2 {
@@ -180,27 +182,27 @@ func TestDataPlane(t *testing.T) {
 }
 
 func TestKickReplaced(t *testing.T) {
-	r := startRealm(t, realmOptions{})
-	first, _ := r.player("erin")
-	second, _ := r.player("erin")
-	recv(t, "the kick", first.Done())
+	r := realmtest.Start(t, realmtest.Options{NoWorld: true})
+	first := r.LoggedIn(t, 0, "erin").Conn
+	second := r.LoggedIn(t, 0, "erin").Conn
+	realmtest.WaitClosed(t, "the kick", first.Done())
 	var ke *client.KickError
 	if err := first.Err(); !errors.As(err, &ke) || ke.Reason != realmv1.CloseReason_CLOSE_REASON_REPLACED || !errors.Is(err, client.ErrKicked) {
 		t.Fatalf("first Err = %v, want a REPLACED kick", err)
 	}
-	if _, err := first.Ping(testCtx(t)); !errors.Is(err, client.ErrKicked) {
+	if _, err := first.Ping(realmtest.Context(t)); !errors.Is(err, client.ErrKicked) {
 		t.Errorf("Ping on a kicked conn = %v", err)
 	}
-	if _, err := second.Ping(testCtx(t)); err != nil {
+	if _, err := second.Ping(realmtest.Context(t)); err != nil {
 		t.Errorf("the new session: %v", err)
 	}
 }
 
 func TestKickShutdown(t *testing.T) {
-	r := startRealm(t, realmOptions{})
-	c, _ := r.player("frank")
-	r.stopLogin()
-	recv(t, "the kick", c.Done())
+	r := realmtest.Start(t, realmtest.Options{NoWorld: true})
+	c := r.LoggedIn(t, 0, "frank").Conn
+	r.Logins[0].Stop()
+	realmtest.WaitClosed(t, "the kick", c.Done())
 	var ke *client.KickError
 	if err := c.Err(); !errors.As(err, &ke) || ke.Reason != realmv1.CloseReason_CLOSE_REASON_SHUTDOWN {
 		t.Fatalf("Err = %v, want a SHUTDOWN kick", err)
@@ -208,35 +210,37 @@ func TestKickShutdown(t *testing.T) {
 }
 
 func TestLogout(t *testing.T) {
-	r := startRealm(t, realmOptions{})
+	r := realmtest.Start(t, realmtest.Options{NoWorld: true})
+	nc := r.Connect("test")
 	closed := make(chan *realmv1.SessionClosed, 1)
-	sub, err := bus.Subscribe(r.nc, bus.SubjectSessionClosed, func(e *realmv1.SessionClosed) { closed <- e })
+	sub, err := bus.Subscribe(nc, bus.SubjectSessionClosed, func(e *realmv1.SessionClosed) { closed <- e })
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	if err := r.nc.Flush(testCtx(t)); err != nil {
+	if err := nc.Flush(realmtest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 
-	c, s := r.player("grace")
-	u, err := s.JoinUDP(testCtx(t))
+	p := r.LoggedIn(t, 0, "grace")
+	c, s := p.Conn, p.Session
+	u, err := s.JoinUDP(realmtest.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Logout(testCtx(t)); err != nil {
+	if err := c.Logout(realmtest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	if !errors.Is(c.Err(), client.ErrLoggedOut) {
 		t.Errorf("Err = %v, want ErrLoggedOut", c.Err())
 	}
-	if e := recv(t, "session.closed", closed); e.GetSessionId() != s.SessionID || e.GetReason() != realmv1.CloseReason_CLOSE_REASON_LOGOUT {
+	if e := realmtest.Recv(t, "session.closed", closed); e.GetSessionId() != s.SessionID || e.GetReason() != realmv1.CloseReason_CLOSE_REASON_LOGOUT {
 		t.Errorf("session.closed = %v, want session %d LOGOUT", e, s.SessionID)
 	}
 	if err := u.SendInput(&realmv1.PlayerInput{InputSequence: 1}); !errors.Is(err, client.ErrClosed) {
 		t.Errorf("SendInput after Logout = %v, want ErrClosed (Logout closes the UDP)", err)
 	}
-	if _, err := c.Login(testCtx(t), "grace", "password-grace"); !errors.Is(err, client.ErrLoggedOut) {
+	if _, err := c.Login(realmtest.Context(t), "grace", realmtest.Password("grace")); !errors.Is(err, client.ErrLoggedOut) {
 		t.Errorf("Login after Logout = %v, want ErrLoggedOut", err)
 	}
 }
@@ -244,25 +248,25 @@ func TestLogout(t *testing.T) {
 // TestWorld plays two players against a real world: their inputs move them,
 // snapshots acknowledge the inputs, and each sees the other nearby.
 func TestWorld(t *testing.T) {
-	r := startRealm(t, realmOptions{world: true})
-	_, s1 := r.player("heidi")
-	_, s2 := r.player("ivan")
-	u1, err := s1.JoinUDP(testCtx(t))
+	r := realmtest.Start(t, realmtest.Options{})
+	s1 := r.LoggedIn(t, 0, "heidi").Session
+	s2 := r.LoggedIn(t, 0, "ivan").Session
+	u1, err := s1.JoinUDP(realmtest.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u2, err := s2.JoinUDP(testCtx(t))
+	u2, err := s2.JoinUDP(realmtest.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	first := recv(t, "a first snapshot", u1.Snapshots()).Msg
+	first := realmtest.Recv(t, "a first snapshot", u1.Snapshots()).Msg
 	if first.GetSelf().GetSessionId() != s1.SessionID {
 		t.Fatalf("snapshot of %d, want session %d", first.GetSelf().GetSessionId(), s1.SessionID)
 	}
 	startX := first.GetSelf().GetPosition().GetX()
 	dir := float32(1) // towards the middle, away from the edge that would stop it
-	if startX > worldSize/2 {
+	if startX > realmtest.DefaultWorldSize/2 {
 		dir = -1
 	}
 	tick := time.NewTicker(50 * time.Millisecond)
