@@ -20,7 +20,9 @@
 // it and appends it to the pending InputBatch, published on
 // realm.world.input every Config.FlushInterval or at Config.MaxBatch inputs.
 // Snapshots arrive on this instance's realm.ingress.<id>.out and are sealed
-// with each session's server-to-client key and sent to its endpoint.
+// with each session's server-to-client key, into buffers reused from one
+// batch to the next, and sent to their endpoints 64 per
+// udpserver.Server.WriteBatch (one sendmmsg(2) call on Linux).
 //
 // A binding ends when login closes the session (realm.session.closed: the
 // session is removed, its tokens are revoked, EndpointUnbound SESSION_CLOSED),

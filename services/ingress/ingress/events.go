@@ -11,6 +11,7 @@ import (
 	"github.com/ecs-realm/realm/libs/bus"
 	"github.com/ecs-realm/realm/libs/wire"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
+	"github.com/ecs-realm/realm/services/ingress/udpserver"
 )
 
 // subscribe subscribes to every subject the service consumes.
@@ -144,10 +145,17 @@ func (s *Service) Resync() {
 	s.log.Info("re-announced bindings", zap.Int("bindings", n))
 }
 
+// snapBatch is the most snapshots sent by one udpserver.WriteBatch.
+const snapBatch = 64
+
 // onSnapshots seals each snapshot for its session and sends it to the
-// session's endpoint. It runs on the subscription's goroutine, one batch at
-// a time, so outBuf needs no lock.
+// session's endpoint, up to snapBatch datagrams per udpserver.WriteBatch
+// (sendmmsg on Linux). It runs on the subscription's goroutine, one batch at
+// a time, so the snapshot buffers need no lock. A snapshot is sealed, with
+// its sequence, when it is reached, and sent at most snapBatch-1 snapshots
+// later, before onSnapshots returns.
 func (s *Service) onSnapshots(m *realmv1.SnapshotBatch) {
+	msgs := s.snapMsgs[:0]
 	for _, ss := range m.GetSnapshots() {
 		id := ss.GetSessionId()
 		st, ok := s.reg.Get(id)
@@ -156,16 +164,30 @@ func (s *Service) onSnapshots(m *realmv1.SnapshotBatch) {
 			s.m.skipped[skipUnknown].Inc()
 			continue
 		}
-		pkt, err := wire.SealPacket(s.outBuf[:0], st.s2c, wire.TypeSnapshot, st.seq.Next(), ss.GetSnapshot())
+		i := len(msgs)
+		pkt, err := wire.SealPacket(s.snapBufs[i][:0], st.s2c, wire.TypeSnapshot, st.seq.Next(), ss.GetSnapshot())
 		if err != nil {
 			s.m.skipped[skipTooLarge].Inc()
 			continue
 		}
-		s.outBuf = pkt[:0]
-		if err := s.srv.WriteTo(pkt, ep); err != nil {
-			s.m.skipped[skipSendError].Inc()
-			continue
+		s.snapBufs[i] = pkt[:0]
+		msgs = append(msgs, udpserver.Message{Buf: pkt, Addr: ep})
+		if len(msgs) == snapBatch {
+			s.sendSnapshots(msgs)
+			msgs = msgs[:0]
 		}
-		s.m.snapshots.Inc()
+	}
+	if len(msgs) > 0 {
+		s.sendSnapshots(msgs)
+	}
+}
+
+// sendSnapshots sends sealed snapshots and counts each one sent, or refused
+// by the socket.
+func (s *Service) sendSnapshots(msgs []udpserver.Message) {
+	n, _ := s.srv.WriteBatch(msgs)
+	s.m.snapshots.Add(float64(n))
+	if failed := len(msgs) - n; failed > 0 {
+		s.m.skipped[skipSendError].Add(float64(failed))
 	}
 }

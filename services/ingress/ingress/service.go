@@ -58,7 +58,10 @@ type Service struct {
 	afterChunk func(n int)       // nil; a test or benchmark may set it before Run: called when n more data packets are fully handled (per chunk, or per read inline)
 	epoch      time.Time         // origin of mono
 
-	outBuf []byte // seals snapshots; used only by the snapshot subscription's goroutine
+	// Snapshots are sealed into snapBufs and sent snapBatch at a time; both
+	// are used only by the snapshot subscription's goroutine (onSnapshots).
+	snapBufs [snapBatch][]byte
+	snapMsgs []udpserver.Message
 
 	// bindMu serialises every change of a binding with the event announcing
 	// it, so that events about one session are published in the order the
@@ -103,16 +106,22 @@ func New(cfg Config, nc *bus.Conn, log *zap.Logger) (*Service, error) {
 		return nil, fmt.Errorf("ingress: %w", err)
 	}
 	s := &Service{
-		cfg:     cfg,
-		log:     log.With(zap.String("ingress_id", cfg.ID)),
-		nc:      nc,
-		srv:     srv,
-		tokens:  tokens,
-		reg:     session.New[*sess](),
-		revoked: newRevokedSet(cfg.MaxRevoked),
-		ackBuf:  make([]byte, 0, wire.MaxPacketSize),
-		outBuf:  make([]byte, 0, wire.MaxPacketSize),
-		epoch:   time.Now(),
+		cfg:      cfg,
+		log:      log.With(zap.String("ingress_id", cfg.ID)),
+		nc:       nc,
+		srv:      srv,
+		tokens:   tokens,
+		reg:      session.New[*sess](),
+		revoked:  newRevokedSet(cfg.MaxRevoked),
+		ackBuf:   make([]byte, 0, wire.MaxPacketSize),
+		snapMsgs: make([]udpserver.Message, 0, snapBatch),
+		epoch:    time.Now(),
+	}
+	// One backing array for the snapshot buffers, each wire.MaxPacketSize:
+	// sealing never grows them.
+	snaps := make([]byte, snapBatch*wire.MaxPacketSize)
+	for i := range s.snapBufs {
+		s.snapBufs[i] = snaps[i*wire.MaxPacketSize : i*wire.MaxPacketSize : (i+1)*wire.MaxPacketSize]
 	}
 	s.initPipeline()
 	s.m, err = newMetrics(reg, srv,

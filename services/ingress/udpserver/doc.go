@@ -1,5 +1,6 @@
 // Package udpserver owns one UDP socket: it reads datagrams in a loop and
-// hands each to a Handler, and it sends replies with WriteTo. It knows no
+// hands each to a Handler, and it sends replies with WriteTo or, several at a
+// time, WriteBatch. It knows no
 // protocol, no flags and no metrics library: the protocol lives behind the
 // Handler interface (the seed's IUdpPacketHandler), and the counters are plain
 // atomics read with Stats.
@@ -34,6 +35,17 @@
 // so the same client always maps to the same key. A link-local IPv6 source
 // keeps its zone (as the interface index in decimal on the recvmmsg path), and
 // that case allocates a string.
+//
+// # Sending
+//
+// WriteTo sends one datagram per system call. WriteBatch sends a slice of
+// Messages, on Linux (amd64, arm64) up to 64 per sendmmsg(2) call through the
+// same RawConn, with the destinations encoded into reused sockaddr buffers
+// (pooled per call, so concurrent callers do not share them) and no
+// allocation; elsewhere it loops over WriteTo. It saves the system-call entry
+// per datagram, not the kernel's per-datagram work (about 13 % per datagram
+// on loopback, see docs/services/ingress.md). A datagram the kernel refuses
+// is counted in Stats.WriteErrors and skipped, and the rest are still sent.
 //
 // # Limits
 //

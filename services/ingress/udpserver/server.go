@@ -75,14 +75,15 @@ func (c Config) withDefaults() (Config, error) {
 }
 
 // Server is one UDP socket with its receive loop. Create it with Listen; it
-// is safe for concurrent use (WriteTo from any goroutine, Close from any
-// goroutine).
+// is safe for concurrent use (WriteTo and WriteBatch from any goroutine,
+// Close from any goroutine).
 type Server struct {
 	conn  *net.UDPConn
 	cfg   Config
 	local netip.AddrPort
-	r     reader    // used only by the Serve goroutine
-	msgs  []message // receive buffers, used only by the Serve goroutine
+	r     reader       // used only by the Serve goroutine
+	msgs  []message    // receive buffers, used only by the Serve goroutine
+	w     *batchWriter // sendmmsg for WriteBatch; nil: WriteTo per message
 
 	serving   atomic.Bool // Serve was called
 	closed    atomic.Bool // Close was called
@@ -150,6 +151,7 @@ func newServer(conn *net.UDPConn, cfg Config) (*Server, error) {
 	}
 	r.prepare(s.msgs)
 	s.r = r
+	s.w = newBatchWriter(conn)
 	return s, nil
 }
 
@@ -223,7 +225,8 @@ func (s *Server) WriteTo(p []byte, to netip.AddrPort) error {
 	return nil
 }
 
-// Close closes the socket: Serve returns nil soon after, and WriteTo fails.
+// Close closes the socket: Serve returns nil soon after, and WriteTo and
+// WriteBatch fail.
 // Later calls return the first call's result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {

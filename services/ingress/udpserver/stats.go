@@ -10,9 +10,9 @@ type Stats struct {
 	Reads       uint64 // successful read system calls (PacketsIn/Reads is the mean batch)
 	Oversize    uint64 // datagrams dropped for exceeding Config.MaxPacketSize
 	ReadErrors  uint64 // transient read errors skipped by the loop
-	PacketsOut  uint64 // datagrams sent by WriteTo
-	BytesOut    uint64 // bytes sent by WriteTo
-	WriteErrors uint64 // failed WriteTo calls
+	PacketsOut  uint64 // datagrams sent by WriteTo and WriteBatch
+	BytesOut    uint64 // bytes sent by WriteTo and WriteBatch
+	WriteErrors uint64 // failed WriteTo calls and messages WriteBatch did not send
 }
 
 // counters are the atomics behind Stats. The receive side adds once per read,
