@@ -64,9 +64,17 @@ func (c *conn) handle(base context.Context, m *realmv1.ClientMessage) ending {
 	}
 }
 
-// allow applies the per-address attempt limit.
-func (c *conn) allow() bool {
-	return c.s.limiter.Allow(c.remote.Addr(), time.Now())
+// admit applies what register and login require alike: no login yet on
+// this connection, and the per-address attempt limit. When it refuses, it
+// returns the metric result, error code and text to answer with.
+func (c *conn) admit() (result string, code realmv1.ErrorCode, text string, ok bool) {
+	if c.sess != nil {
+		return resAlreadyLoggedIn, realmv1.ErrorCode_ERROR_CODE_ALREADY_LOGGED_IN, textAlreadyLoggedIn, false
+	}
+	if !c.s.limiter.Allow(c.remote.Addr(), time.Now()) {
+		return resRateLimited, realmv1.ErrorCode_ERROR_CODE_RATE_LIMITED, textRateLimited, false
+	}
+	return "", 0, "", true
 }
 
 func (c *conn) handleRegister(base context.Context, id uint64, req *realmv1.RegisterRequest) ending {
@@ -75,11 +83,8 @@ func (c *conn) handleRegister(base context.Context, id uint64, req *realmv1.Regi
 		s.m.registrations.WithLabelValues(result).Inc()
 		return c.reply(errorMsg(id, code, text))
 	}
-	if c.sess != nil {
-		return fail(resAlreadyLoggedIn, realmv1.ErrorCode_ERROR_CODE_ALREADY_LOGGED_IN, textAlreadyLoggedIn)
-	}
-	if !c.allow() {
-		return fail(resRateLimited, realmv1.ErrorCode_ERROR_CODE_RATE_LIMITED, textRateLimited)
+	if res, code, text, ok := c.admit(); !ok {
+		return fail(res, code, text)
 	}
 	ctx, cancel := context.WithTimeout(base, s.cfg.RequestTimeout)
 	defer cancel()
@@ -110,11 +115,8 @@ func (c *conn) handleLogin(base context.Context, id uint64, req *realmv1.LoginRe
 		s.m.logins.WithLabelValues(result).Inc()
 		return c.reply(errorMsg(id, code, text))
 	}
-	if c.sess != nil {
-		return fail(resAlreadyLoggedIn, realmv1.ErrorCode_ERROR_CODE_ALREADY_LOGGED_IN, textAlreadyLoggedIn)
-	}
-	if !c.allow() {
-		return fail(resRateLimited, realmv1.ErrorCode_ERROR_CODE_RATE_LIMITED, textRateLimited)
+	if res, code, text, ok := c.admit(); !ok {
+		return fail(res, code, text)
 	}
 	ctx, cancel := context.WithTimeout(base, s.cfg.RequestTimeout)
 	defer cancel()
