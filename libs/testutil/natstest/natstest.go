@@ -1,6 +1,7 @@
 package natstest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"sync"
@@ -8,13 +9,16 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/ecs-realm/realm/libs/bus"
 )
 
-// ClusterReadyTimeout bounds StartCluster's wait for a JetStream meta leader.
+// ClusterReadyTimeout bounds the wait for a JetStream cluster to be ready
+// (a meta leader, every node current, streams placeable on every node).
 const ClusterReadyTimeout = 30 * time.Second
 
 // configs remembers each started server's configuration, with its ports
@@ -35,8 +39,8 @@ func Start(t testing.TB) (*server.Server, string) {
 }
 
 // StartCluster starts an n-node JetStream cluster on loopback and returns
-// the servers and their client URLs once JetStream has a meta leader and
-// every node is current. All are shut down in t.Cleanup. A "cluster" of one
+// the servers and their client URLs once the cluster is ready (see
+// WaitJetStreamReady). All are shut down in t.Cleanup. A "cluster" of one
 // node is a standalone server, as from Start (JetStream cannot elect a
 // leader in a clustered group of one).
 func StartCluster(t testing.TB, n int) ([]*server.Server, []string) {
@@ -74,8 +78,9 @@ func StartCluster(t testing.TB, n int) ([]*server.Server, []string) {
 }
 
 // WaitJetStreamReady waits until the JetStream cluster formed by servers
-// has a meta leader and every node is clustered and current with it (a
-// single server: until JetStream is up), failing t after
+// has a meta leader, every node is clustered and current with it, and a
+// stream replicated on every node can be placed (a single server: until
+// JetStream is up), failing t after
 // ClusterReadyTimeout. Call it after Restart of a cluster node.
 func WaitJetStreamReady(t testing.TB, servers []*server.Server) {
 	t.Helper()
@@ -90,14 +95,44 @@ func WaitJetStreamReady(t testing.TB, servers []*server.Server) {
 			current = current && s.JetStreamEnabled() && s.JetStreamIsCurrent() &&
 				(!clustered || s.JetStreamIsClustered())
 		}
-		if leader && current {
+		if leader && current && (!clustered || canPlace(servers)) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("natstest: no JetStream leader after %s", ClusterReadyTimeout)
+			t.Fatalf("natstest: JetStream cluster not ready after %s (leader %v, nodes current %v)", ClusterReadyTimeout, leader, current)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// canPlace reports whether the meta leader can place a stream on every node:
+// a leader and current nodes are not enough, because the leader learns each
+// peer's JetStream capacity from the peer's own periodic report and refuses
+// placement ("no suitable peers") until all have reported. The probe stream
+// lives in memory and is deleted at once.
+func canPlace(servers []*server.Server) bool {
+	nc, err := nats.Connect(bus.ClientURL(servers[0]), nats.Name("natstest-ready"))
+	if err != nil {
+		return false
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	const probe = "natstest_ready"
+	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:     probe,
+		Subjects: []string{"natstest.ready"},
+		Storage:  jetstream.MemoryStorage,
+		Replicas: len(servers),
+	})
+	if err != nil {
+		return false
+	}
+	return js.DeleteStream(ctx, probe) == nil
 }
 
 // Restart shuts s down and starts a server with the same configuration,

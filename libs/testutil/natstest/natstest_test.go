@@ -14,7 +14,10 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func putGet(t *testing.T, url string, put bool) string {
+// putGet opens (creating if needed) a file-backed bucket replicated on
+// replicas nodes, optionally puts alice=1, and returns alice's value. It
+// does not retry: the cluster must be ready for it.
+func putGet(t *testing.T, url string, replicas int, put bool) string {
 	t.Helper()
 	c, err := bus.Connect(url, bus.Options{})
 	if err != nil {
@@ -27,7 +30,7 @@ func putGet(t *testing.T, url string, put bool) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "accounts", Storage: jetstream.FileStorage})
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "accounts", Storage: jetstream.FileStorage, Replicas: replicas})
 	if err != nil {
 		t.Fatalf("create bucket: %v", err)
 	}
@@ -48,14 +51,14 @@ func TestStartAndRestartKeepsData(t *testing.T) {
 	if !s.JetStreamEnabled() {
 		t.Fatal("JetStream off")
 	}
-	if got := putGet(t, url, true); got != "1" {
+	if got := putGet(t, url, 1, true); got != "1" {
 		t.Fatalf("got %q", got)
 	}
 	s2 := natstest.Restart(t, s)
 	if s2 == s || bus.ClientURL(s2) != url {
 		t.Fatalf("restart: same server %v, url %s want %s", s2 == s, bus.ClientURL(s2), url)
 	}
-	if got := putGet(t, url, false); got != "1" {
+	if got := putGet(t, url, 1, false); got != "1" {
 		t.Fatalf("after restart got %q, want the stored value", got)
 	}
 	natstest.Restart(t, s2) // a restarted server restarts again
@@ -66,19 +69,21 @@ func TestStartClusterOfOne(t *testing.T) {
 	if len(servers) != 1 || len(urls) != 1 {
 		t.Fatalf("%d servers, %d urls", len(servers), len(urls))
 	}
-	if got := putGet(t, urls[0], true); got != "1" {
+	if got := putGet(t, urls[0], 1, true); got != "1" {
 		t.Fatalf("got %q", got)
 	}
 }
 
 func TestStartClusterRestartNode(t *testing.T) {
 	servers, urls := natstest.StartCluster(t, 3)
-	if got := putGet(t, urls[0], true); got != "1" {
+	// Ready means a bucket replicated on every node can be placed at once
+	// (the leader knows every peer's capacity), not only that a leader exists.
+	if got := putGet(t, urls[0], 3, true); got != "1" {
 		t.Fatalf("got %q", got)
 	}
 	servers[1] = natstest.Restart(t, servers[1])
 	natstest.WaitJetStreamReady(t, servers)
-	if got := putGet(t, urls[1], false); got != "1" {
+	if got := putGet(t, urls[1], 3, false); got != "1" {
 		t.Fatalf("after restart got %q", got)
 	}
 }
