@@ -7,7 +7,7 @@
 #
 #   tools/demo.sh                       # 500 players for 30 s
 #   PLAYERS=2000 DURATION=60s tools/demo.sh
-#   PROFILE=1 tools/demo.sh             # also a 10 s CPU profile of the realm under load
+#   PROFILE=1 tools/demo.sh             # also CPU profiles: the realm (10 s under load), the load generator
 #
 # Needs only Go (at /usr/local/go) and the Go module proxy; no Bazel.
 set -euo pipefail
@@ -64,13 +64,17 @@ if [ -n "${PROFILE:-}" ]; then
   profile_pid=$!
 fi
 "$WORK/bin/loadgen" --login-addr "$LOGIN_ADDR" --ca-file "$WORK/data/tls/ca.pem" \
-  --players "$PLAYERS" --duration "$DURATION" --ramp "$RAMP" --json "$WORK/report.json"
+  --players "$PLAYERS" --duration "$DURATION" --ramp "$RAMP" --json "$WORK/report.json" \
+  ${PROFILE:+--cpuprofile "$WORK/loadgen.cpu.pprof"}
 
 if [ -n "${PROFILE:-}" ]; then
   wait "$profile_pid" || true
   echo
   echo "==> where the realm's CPU went ($WORK/realm.cpu.pprof)"
   go tool pprof -top -nodecount=25 "$WORK/bin/realm" "$WORK/realm.cpu.pprof" 2>/dev/null | head -32 || true
+  echo
+  echo "==> where the load generator's CPU went, whole run ($WORK/loadgen.cpu.pprof)"
+  go tool pprof -top -nodecount=15 "$WORK/bin/loadgen" "$WORK/loadgen.cpu.pprof" 2>/dev/null | head -22 || true
 fi
 
 echo

@@ -57,6 +57,15 @@ type Config struct {
 	// SnapshotBuffer is the capacity of UDP.Snapshots; when it is full the
 	// oldest snapshot is dropped for the new one. Zero means 4.
 	SnapshotBuffer int
+	// OnSnapshot, if set, takes every authenticated snapshot instead of
+	// UDP.Snapshots (which then delivers nothing): plain is the packet's
+	// plaintext, an encoded realm.v1.Snapshot the callee decodes as much
+	// of as it needs, received when it was read. It runs on the socket's
+	// reader goroutine, so nothing is allocated or handed to another
+	// goroutine per snapshot; plain is valid only during the call, and the
+	// next packet waits until it returns. For clients that play many
+	// sessions in one process (the load generator).
+	OnSnapshot func(plain []byte, received time.Time)
 }
 
 // resolve validates c and fills in its defaults.

@@ -29,7 +29,9 @@
 // are opened with the server-to-client key, checked against one replay window
 // per session, and delivered on a bounded channel that drops the oldest
 // snapshot when the reader falls behind (newest wins: a game never wants a
-// stale snapshot queued). Rebind moves the session to a fresh local socket, as
+// stale snapshot queued) — or, with Config.OnSnapshot, handed undecoded to a
+// callback on the socket's reader goroutine (for processes that play many
+// sessions, like the load generator). Rebind moves the session to a fresh local socket, as
 // a NAT rebinding or a network change would.
 //
 // # Costs and limits
@@ -37,7 +39,9 @@
 // A Conn runs two goroutines (frame reader, keeper for pings and token
 // refresh); a UDP runs one per socket (reader) plus one keep-alive ticker, so a
 // client costs four goroutines and two file descriptors. SendInput allocates
-// nothing; each delivered snapshot is one decoded realmv1.Snapshot. Nothing is
+// nothing; each delivered snapshot is one decoded realmv1.Snapshot (about 3.4 µs
+// and 56 allocations with 16 nearby entities; through OnSnapshot, 0.3 µs and
+// none: BenchmarkReceiveSnapshot). Nothing is
 // logged per packet: UDP.Stats counts sent, received, dropped and rejected
 // packets instead. Every blocking call takes a context; Close stops every
 // goroutine the package started and waits for them.

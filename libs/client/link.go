@@ -105,6 +105,11 @@ func (u *UDP) handle(l *link, pkt, plain []byte, now time.Time) []byte {
 		}
 		l.acks <- a // the reader is the only sender
 	case wire.TypeSnapshot:
+		if on := u.cfg.OnSnapshot; on != nil {
+			u.stats.snapshots.Add(1)
+			on(plain, now)
+			return plain
+		}
 		s := new(realmv1.Snapshot)
 		if proto.Unmarshal(plain, s) != nil {
 			u.stats.rejected.Add(1)

@@ -10,7 +10,7 @@ type Stats struct {
 	SendErrors     uint64 // packets the socket refused (for example after an ICMP unreachable)
 
 	AcksReceived      uint64 // authenticated handshake acks
-	SnapshotsReceived uint64 // authenticated, decoded snapshots
+	SnapshotsReceived uint64 // authenticated snapshots (decoded, unless Config.OnSnapshot takes them raw)
 	// SnapshotsDropped counts snapshots displaced from a full Snapshots
 	// channel by newer ones: the reader fell behind.
 	SnapshotsDropped uint64

@@ -264,7 +264,9 @@ func (u *UDP) keepAlive() {
 
 // Snapshots delivers the authenticated snapshots, oldest first, at most
 // Config.SnapshotBuffer of them: when the reader falls behind, the oldest is
-// dropped (Stats.SnapshotsDropped). The channel is closed by Close.
+// dropped (Stats.SnapshotsDropped). The channel is closed by Close. With
+// Config.OnSnapshot set, snapshots go there instead and this channel stays
+// empty.
 func (u *UDP) Snapshots() <-chan Snapshot { return u.snapshots }
 
 // LocalAddr is the address of the socket inputs leave from.

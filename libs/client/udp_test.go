@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -175,6 +176,42 @@ func TestSnapshots(t *testing.T) {
 	}
 }
 
+func TestOnSnapshot(t *testing.T) {
+	srv := newUDPServer(t)
+	type got struct {
+		plain    []byte
+		received time.Time
+	}
+	ch := make(chan got, 8)
+	u := join(t, srv.session(Config{OnSnapshot: func(plain []byte, received time.Time) {
+		ch <- got{bytes.Clone(plain), received} // plain is only lent
+	}}))
+	want := &realmv1.Snapshot{ServerTick: 9, LastInputSequence: 3,
+		Self: &realmv1.EntityState{EntityId: 1, Position: &realmv1.Vec2{X: 2, Y: 3}}}
+	pkt := srv.sealSnapshot(want)
+	srv.sendRaw(pkt)
+	srv.sendRaw(pkt) // a replay: not passed on
+	forged := srv.sealSnapshot(want)
+	forged[len(forged)-1] ^= 1
+	srv.sendRaw(forged) // not authentic: not passed on
+	select {
+	case g := <-ch:
+		var s realmv1.Snapshot
+		if err := proto.Unmarshal(g.plain, &s); err != nil || !proto.Equal(&s, want) || g.received.IsZero() {
+			t.Fatalf("OnSnapshot got %v (%v) at %v, want %v", &s, err, g.received, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnSnapshot not called")
+	}
+	waitFor(t, "drops counted", func() bool {
+		st := u.Stats()
+		return st.Replayed == 1 && st.Rejected == 1
+	})
+	if st := u.Stats(); st.SnapshotsReceived != 1 || len(u.Snapshots()) != 0 || len(ch) != 0 {
+		t.Errorf("stats = %+v, queued %d, calls left %d; want exactly one snapshot, to OnSnapshot only", st, len(u.Snapshots()), len(ch))
+	}
+}
+
 func TestSnapshotsNewestWins(t *testing.T) {
 	srv := newUDPServer(t)
 	u := join(t, srv.session(Config{SnapshotBuffer: 2}))
@@ -330,7 +367,7 @@ func BenchmarkReceiveSnapshot(b *testing.B) {
 			}
 		}
 	})
-	b.Run("receive", func(b *testing.B) {
+	receive := func(b *testing.B, u *UDP, pkt []byte) {
 		l := &link{acks: make(chan *realmv1.HandshakeAck, 1)}
 		buf := make([]byte, 0, wire.MaxPacketSize)
 		now := time.Now()
@@ -344,5 +381,10 @@ func BenchmarkReceiveSnapshot(b *testing.B) {
 		if u.Stats().Rejected != 0 {
 			b.Fatalf("stats %+v", u.Stats())
 		}
-	})
+	}
+	b.Run("receive", func(b *testing.B) { receive(b, u, pkt) })
+	// The same snapshot handed raw to Config.OnSnapshot: no decode, no queue.
+	raw := join(b, srv.session(Config{OnSnapshot: func([]byte, time.Time) {}}))
+	pkt = srv.sealSnapshot(snap) // with the keys of the new binding
+	b.Run("receive-raw", func(b *testing.B) { receive(b, raw, pkt) })
 }

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -47,6 +48,7 @@ func run() error {
 	jsonOut := fs.String("json", "", `also write the report as JSON to this file ("-": stdout, the text report then goes to stderr)`)
 	quiet := fs.Bool("quiet", false, "no progress line")
 	logLevel := fs.String("log-level", "warn", "log level of per-player failures (debug shows each)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := flagenv.Parse(fs, "REALM_LOADGEN", os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -65,6 +67,18 @@ func run() error {
 	}
 	if limit, err := load.RaiseFileLimit(); err != nil || limit < uint64(2*cfg.Players+64) {
 		fmt.Fprintf(os.Stderr, "loadgen: warning: open file limit %d may be too low for %d players (%v)\n", limit, cfg.Players, err)
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -95,7 +95,7 @@ func BenchmarkTick(b *testing.B) {
 }
 
 // BenchmarkTickSpread measures SnapshotSpread (each tick encodes 1/n of the
-// snapshots) at 10k players and one worker, against every snapshot every
+// snapshots) at 10k players, with one worker and with one per core, against every snapshot every
 // tick ("every=1") and the burst of SnapshotEvery without spreading in the
 // same run. An op is one tick: ns/op is the average over the n ticks,
 // peak-ns the duration of the longest of them (the largest of the medians
@@ -111,27 +111,35 @@ func BenchmarkTickSpread(b *testing.B) {
 		{"every=4/burst", Config{SnapshotEvery: 4}},
 		{"every=4/spread", Config{SnapshotEvery: 4, SnapshotSpread: true}},
 	} {
-		b.Run(o.name, func(b *testing.B) {
-			o.cfg.Workers = 1
-			bw := newBenchWorld(b, 10000, o.cfg)
-			every := max(o.cfg.SnapshotEvery, 1)
-			phases := make([][]time.Duration, every)
-			i := 0
-			bw.onTick = func(d time.Duration) {
-				phases[i%every] = append(phases[i%every], d)
-				i++
-			}
-			benchTicks(b, bw)
-			var peak time.Duration
-			for _, p := range phases {
-				if len(p) > 0 {
-					slices.Sort(p)
-					peak = max(peak, p[len(p)/2])
-				}
-			}
-			b.ReportMetric(float64(peak), "peak-ns")
-		})
+		for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+			b.Run(fmt.Sprintf("%s/workers=%d", o.name, workers), func(b *testing.B) {
+				cfg := o.cfg
+				cfg.Workers = workers
+				benchSpread(b, cfg)
+			})
+		}
 	}
+}
+
+// benchSpread runs BenchmarkTickSpread for one configuration.
+func benchSpread(b *testing.B, cfg Config) {
+	bw := newBenchWorld(b, 10000, cfg)
+	every := max(cfg.SnapshotEvery, 1)
+	phases := make([][]time.Duration, every)
+	i := 0
+	bw.onTick = func(d time.Duration) {
+		phases[i%every] = append(phases[i%every], d)
+		i++
+	}
+	benchTicks(b, bw)
+	var peak time.Duration
+	for _, p := range phases {
+		if len(p) > 0 {
+			slices.Sort(p)
+			peak = max(peak, p[len(p)/2])
+		}
+	}
+	b.ReportMetric(float64(peak), "peak-ns")
 }
 
 // benchTicks runs the benchmark loop over whole ticks of bw.
