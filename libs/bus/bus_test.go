@@ -16,6 +16,7 @@ import (
 
 	"github.com/ecs-realm/realm/libs/bus"
 	"github.com/ecs-realm/realm/libs/testutil/natstest"
+	"github.com/ecs-realm/realm/libs/testutil/wait"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 )
 
@@ -34,13 +35,7 @@ func connect(t *testing.T, url string, opts bus.Options) *bus.Conn {
 // recv waits for a value on ch, failing after waitFor.
 func recv[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(waitFor):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
+	return wait.Recv(t, waitFor, what, ch)
 }
 
 func TestPublishSubscribe(t *testing.T) {

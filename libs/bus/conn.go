@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -100,18 +101,18 @@ func Connect(url string, opts Options) (*Conn, error) {
 	c := &Conn{
 		log:           log,
 		closed:        make(chan struct{}),
-		decodeLimit:   rate.NewLimiter(rate.Every(orDefault(opts.DecodeLogInterval, DefaultDecodeLogInterval)), 1),
+		decodeLimit:   rate.NewLimiter(rate.Every(cmp.Or(opts.DecodeLogInterval, DefaultDecodeLogInterval)), 1),
 		decodeCounter: opts.DecodeErrors,
 	}
-	jitter := orDefault(opts.ReconnectJitter, DefaultReconnectJitter)
+	jitter := cmp.Or(opts.ReconnectJitter, DefaultReconnectJitter)
 	nopts := []nats.Option{
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(orDefault(opts.ReconnectWait, DefaultReconnectWait)),
+		nats.ReconnectWait(cmp.Or(opts.ReconnectWait, DefaultReconnectWait)),
 		nats.ReconnectJitter(jitter, 2*jitter),
-		nats.PingInterval(orDefault(opts.PingInterval, DefaultPingInterval)),
-		nats.MaxPingsOutstanding(orDefault(opts.MaxPingsOut, DefaultMaxPingsOut)),
-		nats.Timeout(orDefault(opts.ConnectTimeout, DefaultConnectTimeout)),
-		nats.DrainTimeout(orDefault(opts.DrainTimeout, DefaultDrainTimeout)),
+		nats.PingInterval(cmp.Or(opts.PingInterval, DefaultPingInterval)),
+		nats.MaxPingsOutstanding(cmp.Or(opts.MaxPingsOut, DefaultMaxPingsOut)),
+		nats.Timeout(cmp.Or(opts.ConnectTimeout, DefaultConnectTimeout)),
+		nats.DrainTimeout(cmp.Or(opts.DrainTimeout, DefaultDrainTimeout)),
 		nats.RetryOnFailedConnect(opts.RetryOnFailedConnect),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			if c.closing.Load() {
@@ -152,14 +153,6 @@ func Connect(url string, opts Options) (*Conn, error) {
 		log.Info("connected", zap.String("server", nc.ConnectedUrlRedacted()))
 	}
 	return c, nil
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Publish marshals m and publishes it on subject. It returns once nats.go

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -73,8 +74,8 @@ type ServerConfig struct {
 // callers that need to adjust something this package does not expose.
 func ServerOptions(cfg ServerConfig) (*server.Options, error) {
 	opts := &server.Options{
-		Host:       orDefault(cfg.Host, DefaultServerHost),
-		Port:       orDefault(cfg.Port, DefaultServerPort),
+		Host:       cmp.Or(cfg.Host, DefaultServerHost),
+		Port:       cmp.Or(cfg.Port, DefaultServerPort),
 		ServerName: cfg.ServerName,
 		NoSigs:     true,
 		NoLog:      cfg.Logger == nil,
@@ -86,8 +87,8 @@ func ServerOptions(cfg ServerConfig) (*server.Options, error) {
 		opts.JetStreamMaxStore = cfg.JetStreamMaxStore
 	}
 	if cfg.ClusterPort != 0 {
-		opts.Cluster.Name = orDefault(cfg.ClusterName, DefaultClusterName)
-		opts.Cluster.Host = orDefault(cfg.ClusterHost, opts.Host)
+		opts.Cluster.Name = cmp.Or(cfg.ClusterName, DefaultClusterName)
+		opts.Cluster.Host = cmp.Or(cfg.ClusterHost, opts.Host)
 		opts.Cluster.Port = cfg.ClusterPort
 	} else if len(cfg.Routes) > 0 {
 		return nil, errors.New("bus: server routes need a cluster port")
@@ -120,7 +121,7 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		s.SetLoggerV2(serverLogger{log.Sugar()}, debug, false, false)
 	}
 	s.Start()
-	wait := orDefault(cfg.ReadyTimeout, DefaultReadyTimeout)
+	wait := cmp.Or(cfg.ReadyTimeout, DefaultReadyTimeout)
 	if !s.ReadyForConnections(wait) {
 		s.Shutdown()
 		s.WaitForShutdown()

@@ -77,3 +77,15 @@ func Document(fs *flag.FlagSet, prefix string) {
 		}
 	})
 }
+
+// List splits a comma-separated flag value into its items, trimmed of
+// spaces, dropping empty ones: "a, b,,c" → [a b c], "" → nil.
+func List(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +149,20 @@ func TestUsageDocumentsEnv(t *testing.T) {
 	for _, v := range []string{"[$REALM_NATS_URL]", "[$REALM_METRICS_PORT]", "[$REALM_DEBUG]", "[$REALM_TIMEOUT]"} {
 		if n := strings.Count(out.String(), v); n != 1 {
 			t.Errorf("usage mentions %s %d times, want 1:\n%s", v, n, out.String())
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":                 nil,
+		" , ,":             nil,
+		"a":                {"a"},
+		"a, b,,c ":         {"a", "b", "c"},
+		"127.0.0.1:7778,x": {"127.0.0.1:7778", "x"},
+	} {
+		if got := List(in); !slices.Equal(got, want) {
+			t.Errorf("List(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

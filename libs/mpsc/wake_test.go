@@ -7,18 +7,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ecs-realm/realm/libs/testutil/wait"
 )
 
-// waitFor polls cond until it holds or a generous deadline passes.
+// waitFor polls cond until it holds, failing t after 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
+	wait.For(t, 10*time.Second, what, cond)
 }
 
 func TestWaitWakesSleepingConsumer(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 
 	"go.uber.org/zap"
 
@@ -106,11 +105,11 @@ func run() error {
 		CertFile:            *tlsCert,
 		KeyFile:             *tlsKey,
 		DataDir:             *dataDir,
-		DevHosts:            splitList(*devHosts),
+		DevHosts:            flagenv.List(*devHosts),
 		AllowTLS12:          *tls12,
 		TokenKey:            key,
 		TokenTTL:            *tokenTTL,
-		IngressAddrs:        splitList(*ingressAddrs),
+		IngressAddrs:        flagenv.List(*ingressAddrs),
 		TickRateHz:          uint32(*tickRate),
 		ArgonTime:           uint32(*argonTime),
 		ArgonMemoryKiB:      uint32(*argonMemory),
@@ -137,15 +136,4 @@ func run() error {
 		fields = append(fields, zap.String("dev_ca", ca))
 	}
 	return d.Run(s, fields...)
-}
-
-// splitList splits a comma-separated flag value, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -16,7 +16,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"go.uber.org/zap"
@@ -173,7 +172,7 @@ func parseFlags(args []string, stderr io.Writer) (realm.Config, logging.Config, 
 		TokenKey:           key,
 		TokenKeyFile:       *tokenKeyF,
 		TickRate:           *tickRate,
-		IngressPublicAddrs: splitList(*ingressPublic),
+		IngressPublicAddrs: flagenv.List(*ingressPublic),
 		MetricsAddr:        *metricsAddr,
 		Profiling:          *pprofOn,
 		Login: login.Config{
@@ -181,7 +180,7 @@ func parseFlags(args []string, stderr io.Writer) (realm.Config, logging.Config, 
 			Listen:              *loginListen,
 			CertFile:            *tlsCert,
 			KeyFile:             *tlsKey,
-			DevHosts:            splitList(*devHosts),
+			DevHosts:            flagenv.List(*devHosts),
 			AllowTLS12:          *tls12,
 			TokenTTL:            *tokenTTL,
 			ArgonTime:           uint32(*argonTime),
@@ -211,15 +210,4 @@ func parseFlags(args []string, stderr io.Writer) (realm.Config, logging.Config, 
 	cfg.World.SnapshotSpread = *snapshotSprd
 	cfg.World.Workers = *workers
 	return cfg, logging.Config{Level: *logLevel, Format: *logFormat}, nil
-}
-
-// splitList splits a comma-separated flag value, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

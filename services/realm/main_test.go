@@ -15,9 +15,11 @@ import (
 	"github.com/ecs-realm/realm/libs/client"
 	"github.com/ecs-realm/realm/libs/testutil/realmtest"
 	"github.com/ecs-realm/realm/services/realm/realm"
+
+	"github.com/ecs-realm/realm/libs/testutil/natstest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, natstest.IgnoreServerTicker()) }
 
 func TestParseFlagsDefaults(t *testing.T) {
 	cfg, logCfg, err := parseFlags(nil, io.Discard)

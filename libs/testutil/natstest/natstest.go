@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -211,4 +212,16 @@ func freePorts(t testing.TB, n int) []int {
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
 	return ports
+}
+
+// IgnoreServerTicker is the goleak option for the tests of packages that run
+// embedded servers with file storage. nats-server keeps one process-wide
+// goroutine (package server/ats, a 100 ms clock for its file stores) while
+// any file store is registered with it, by reference count; a store that
+// is being created while its server shuts down can leave the count above
+// zero, and the goroutine running, after every server is gone. It is
+// nats-server's singleton, holds nothing of ours, and is not a leak of the
+// code under test.
+func IgnoreServerTicker() goleak.Option {
+	return goleak.IgnoreTopFunction("github.com/nats-io/nats-server/v2/server/ats.Register.func1")
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/ecs-realm/realm/libs/testutil/natstest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, natstest.IgnoreServerTicker()) }
 
 // putGet opens (creating if needed) a file-backed bucket replicated on
 // replicas nodes, optionally puts alice=1, and returns alice's value. It

@@ -2,10 +2,7 @@ package realmtest_test
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/ecs-realm/realm/libs/bus"
 	"github.com/ecs-realm/realm/libs/testutil/realmtest"
@@ -109,40 +106,6 @@ func TestPlayers(t *testing.T) {
 		if p.UDP == nil || p.Name != fmt.Sprintf("crowd%d", k) {
 			t.Errorf("player %d = %+v", k, p)
 		}
-	}
-}
-
-// fakeT records a fatal failure instead of ending the test, to check
-// that WaitFor fails.
-type fakeT struct {
-	testing.TB
-	mu     sync.Mutex
-	failed bool
-}
-
-func (f *fakeT) Helper() {}
-func (f *fakeT) Fatalf(string, ...any) {
-	f.mu.Lock()
-	f.failed = true
-	f.mu.Unlock()
-	runtime.Goexit()
-}
-
-func TestWaitForFails(t *testing.T) {
-	f := &fakeT{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		realmtest.WaitForWithin(f, 20*time.Millisecond, "never", func() bool { return false })
-	}()
-	<-done
-	if !f.failed {
-		t.Error("WaitForWithin did not fail")
-	}
-	calls := 0
-	realmtest.WaitFor(t, "the third call", func() bool { calls++; return calls == 3 })
-	if calls != 3 {
-		t.Errorf("cond called %d times", calls)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ecs-realm/realm/libs/bus"
 	"github.com/ecs-realm/realm/libs/testutil/natstest"
+	"github.com/ecs-realm/realm/libs/testutil/wait"
 	"github.com/ecs-realm/realm/libs/wire"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 )
@@ -28,6 +29,16 @@ const waitTimeout = 10 * time.Second
 
 // silence is how long a test listens to conclude that nothing was sent.
 const silence = 200 * time.Millisecond
+
+// pipelines are the two shapes of the data path that tests run on: the
+// receive loop doing all the work (Config.Workers -1), and workers beside it.
+var pipelines = []struct {
+	name    string
+	workers int
+}{
+	{"inline", -1},
+	{"workers", 2},
+}
 
 // env is a running ingress Service on 127.0.0.1 with an embedded NATS
 // server, a token codec with the service's key, and an observer connection.
@@ -164,16 +175,10 @@ func counter(t testing.TB, c prometheus.Counter) float64 {
 	return m.GetCounter().GetValue()
 }
 
-// waitFor polls cond until it holds or fails t after waitTimeout.
+// waitFor polls cond until it holds, failing t after waitTimeout.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.For(t, waitTimeout, what, cond)
 }
 
 // client is a game client's UDP side: a socket and its session's secrets.

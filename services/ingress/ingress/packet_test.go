@@ -50,13 +50,7 @@ func TestKeepAliveRefreshesLastSeen(t *testing.T) {
 // allocations are counted (AllocsPerRun counts the whole process; the
 // background loops allocate far less than once per run).
 func TestDataPathAllocs(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		workers int
-	}{
-		{"inline", -1},
-		{"workers", 2},
-	} {
+	for _, tc := range pipelines {
 		t.Run(tc.name, func(t *testing.T) {
 			var handled atomic.Int64
 			signal := make(chan struct{}, 1)

@@ -515,13 +515,7 @@ func TestMovedToAnotherIngress(t *testing.T) {
 }
 
 func TestShutdown(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		workers int
-	}{
-		{"inline", -1},
-		{"workers", 2},
-	} {
+	for _, tc := range pipelines {
 		t.Run(tc.name, func(t *testing.T) { testShutdown(t, tc.workers) })
 	}
 }
@@ -565,13 +559,7 @@ func testShutdown(t *testing.T, workers int) {
 // handled and its input published (those still in the kernel's buffer are
 // lost with the socket, as on any close).
 func TestShutdownHandlesWhatWasRead(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		workers int
-	}{
-		{"inline", -1},
-		{"workers", 2},
-	} {
+	for _, tc := range pipelines {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := Config{FlushInterval: time.Hour, Workers: tc.workers, RateLimit: 1e6, RateBurst: 1 << 20}
 			e := newEnvPrepared(t, cfg, func(s *Service) {

@@ -88,20 +88,27 @@ func (r *mmsgReader) read(msgs []message) (int, error) {
 // recv is the RawConn.Read callback: false asks the poller to wait until the
 // socket is readable and call again.
 func (r *mmsgReader) recv(fd uintptr) bool {
+	var done bool
+	r.n, r.errno, done = mmsgCall(syscall.SYS_RECVMMSG, fd, &r.hs[0], len(r.hs))
+	return done
+}
+
+// mmsgCall makes one recvmmsg or sendmmsg system call (trap) on fd with the
+// first k headers from hs, retrying when a signal interrupts it, as a
+// RawConn callback wants it: done is false when the socket is not ready
+// (EAGAIN); otherwise n datagrams went through, or none and errno says why.
+func mmsgCall(trap, fd uintptr, hs *mmsghdr, k int) (n int, errno syscall.Errno, done bool) {
 	for {
-		n, _, e := syscall.Syscall6(syscall.SYS_RECVMMSG, fd,
-			uintptr(unsafe.Pointer(&r.hs[0])), uintptr(len(r.hs)), 0, 0, 0)
+		r, _, e := syscall.Syscall6(trap, fd, uintptr(unsafe.Pointer(hs)), uintptr(k), 0, 0, 0)
 		switch e {
 		case 0:
-			r.n = int(n)
-			return true
+			return int(r), 0, true
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			return false
+			return 0, 0, false
 		default:
-			r.errno = e
-			return true
+			return 0, e, true
 		}
 	}
 }

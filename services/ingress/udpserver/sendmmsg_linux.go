@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -154,22 +153,9 @@ func (w *batchWriter) write(s *Server, msgs []Message) (int, error) {
 // the caller sends the rest in its next call, where the first unsent
 // datagram's error, if any, is reported.
 func (sc *mmsgScratch) send(fd uintptr) bool {
-	for {
-		n, _, e := syscall.Syscall6(unix.SYS_SENDMMSG, fd,
-			uintptr(unsafe.Pointer(&sc.hs[0])), uintptr(sc.k), 0, 0, 0)
-		switch e {
-		case 0:
-			sc.n = int(n)
-			return true
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		default:
-			sc.errno = e
-			return true
-		}
-	}
+	var done bool
+	sc.n, sc.errno, done = mmsgCall(unix.SYS_SENDMMSG, fd, &sc.hs[0], sc.k)
+	return done
 }
 
 // encodeSockaddr writes ap as the sockaddr of a socket of family (the

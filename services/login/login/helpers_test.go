@@ -19,6 +19,7 @@ import (
 	"github.com/ecs-realm/realm/libs/bus"
 	"github.com/ecs-realm/realm/libs/frame"
 	"github.com/ecs-realm/realm/libs/testutil/natstest"
+	"github.com/ecs-realm/realm/libs/testutil/wait"
 	"github.com/ecs-realm/realm/libs/tlsconfig"
 	"github.com/ecs-realm/realm/libs/wire"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
@@ -172,13 +173,7 @@ func (in *instance) metric(t testing.TB, name string, labels ...string) float64 
 // waitFor polls cond until it holds, failing t after waitTimeout.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.For(t, waitTimeout, what, cond)
 }
 
 // client is a minimal test client of the TLS control plane (the real client

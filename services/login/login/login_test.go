@@ -24,7 +24,7 @@ import (
 	"github.com/ecs-realm/realm/services/login/login"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, natstest.IgnoreServerTicker()) }
 
 func TestRegisterLoginLogout(t *testing.T) {
 	e := newEnv(t)

@@ -15,22 +15,17 @@ import (
 
 	"github.com/ecs-realm/realm/libs/bus"
 	"github.com/ecs-realm/realm/libs/testutil/natstest"
+	"github.com/ecs-realm/realm/libs/testutil/wait"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 )
 
 // waitTimeout bounds every wait for a condition in these tests.
 const waitTimeout = 15 * time.Second
 
-// eventually polls cond until it holds, failing the test after waitTimeout.
+// eventually polls cond until it holds, failing t after waitTimeout.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.For(t, waitTimeout, what, cond)
 }
 
 // waitFor polls cond until it holds (true) or waitTimeout passes (false);

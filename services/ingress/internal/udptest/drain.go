@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ecs-realm/realm/libs/testutil/cputime"
 )
 
 // packetHandler is udpserver.Handler, restated so that this package does not
@@ -123,7 +125,7 @@ func (d *Drain) Round(mark func() error, fill func() int, timeout time.Duration)
 	}
 	n := fill()
 	d.target.Store(d.count.Load() + uint64(n))
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	start := time.Now()
 	d.release <- struct{}{}
 	if n == 0 {
@@ -136,7 +138,7 @@ func (d *Drain) Round(mark func() error, fill func() int, timeout time.Duration)
 			d.count.Load()-(d.target.Load()-uint64(n)), n)
 	}
 	var cpu time.Duration
-	if cpu1 := processCPU(); cpu0 != 0 && cpu1 != 0 {
+	if cpu1 := cputime.Process(); cpu0 != 0 && cpu1 != 0 {
 		cpu = cpu1 - cpu0
 	}
 	return Result{N: n, Wall: time.Duration(d.doneAt.Load() - start.UnixNano()), CPU: cpu}, nil

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/ecs-realm/realm/libs/testutil/cputime"
 )
 
 // BenchmarkAOI measures one tick's area-of-interest work: rebuild the grid and
@@ -26,7 +26,7 @@ func BenchmarkAOI(b *testing.B) {
 				noShrink = !shrink
 				defer func() { noShrink = false }()
 				b.ReportAllocs()
-				cpu := cpuTime()
+				cpu := cputime.Process()
 				var g Grid
 				var s Scratch
 				dst := make([]int32, 0, 64)
@@ -36,7 +36,7 @@ func BenchmarkAOI(b *testing.B) {
 						dst = g.Nearest(dst[:0], xs[i], ys[i], 50, 32, i, &s)
 					}
 				}
-				reportCPU(b, cpu)
+				cputime.Report(b, cpu)
 				b.ReportMetric(float64(s.Rescans)/float64(b.N*n), "rescans/query")
 			})
 		}
@@ -45,8 +45,8 @@ func BenchmarkAOI(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("bruteforce/n=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
-			cpu := cpuTime()
-			defer reportCPU(b, cpu)
+			cpu := cputime.Process()
+			defer cputime.Report(b, cpu)
 			for b.Loop() {
 				for i := range xs {
 					_ = bruteNearest(xs, ys, xs[i], ys[i], 50, 32, int32(i))
@@ -54,21 +54,6 @@ func BenchmarkAOI(b *testing.B) {
 			}
 		})
 	}
-}
-
-// cpuTime returns the CPU time (user + system) the process has used: on a
-// machine shared with other work, wall-clock ns/op counts time spent waiting
-// for a core, CPU time per op does not.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkMovingAOI measures the area-of-interest work of one tick of a
@@ -151,11 +136,11 @@ func BenchmarkMovingAOI(b *testing.B) {
 			}
 			s = Scratch{}
 			b.ReportAllocs()
-			cpu := cpuTime()
+			cpu := cputime.Process()
 			for b.Loop() {
 				run()
 			}
-			reportCPU(b, cpu)
+			cputime.Report(b, cpu)
 			q := float64(b.N * n)
 			b.ReportMetric(float64(s.Refreshes)/q, "refreshes/query")
 			b.ReportMetric(float64(s.Builds+s.Fallbacks)/q, "builds/query")

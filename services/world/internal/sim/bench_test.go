@@ -5,12 +5,12 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ecs-realm/realm/libs/testutil/cputime"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 	"github.com/ecs-realm/realm/services/world/internal/snapshot"
 )
@@ -84,12 +84,12 @@ func BenchmarkTick(b *testing.B) {
 			bw := newBenchWorld(b, n, Config{Workers: 1})
 			var base protoBaseline
 			b.ReportAllocs()
-			cpu := cpuTime()
+			cpu := cputime.Process()
 			for b.Loop() {
 				bw.inputs()
 				base.step(bw.w)
 			}
-			reportCPU(b, cpu)
+			cputime.Report(b, cpu)
 		})
 	}
 }
@@ -150,7 +150,7 @@ func benchTicks(b *testing.B, bw *benchWorld) {
 	before := bw.w.Stats()
 	b.ReportAllocs()
 	snaps := 0
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for b.Loop() {
 		start := time.Now()
 		for _, bt := range bw.tick() {
@@ -160,7 +160,7 @@ func benchTicks(b *testing.B, bw *benchWorld) {
 			bw.onTick(time.Since(start))
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 	after := bw.w.Stats()
 	b.ReportMetric(float64(snaps)/float64(b.N), "snapshots/op")
 	b.ReportMetric(float64(after.AOIRefreshes-before.AOIRefreshes)/float64(snaps), "refreshes/snapshot")
@@ -231,20 +231,4 @@ func (p *protoBaseline) step(w *World) [][]byte {
 		out = append(out, b)
 	}
 	return out
-}
-
-// cpuTime returns the CPU time (user + system) the process has used. On a
-// machine shared with other work, wall-clock ns/op includes time spent
-// waiting for a core; CPU time per op does not. With one worker it is the
-// tick's latency on an idle core; with several it is their sum.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -80,12 +81,12 @@ func (c Config) resolve() (Config, error) {
 	if c.Players < 0 || c.Rate < 0 || c.Ramp < 0 || c.SnapshotRate < 0 || c.Duration < 0 || c.Drain < 0 {
 		return c, fmt.Errorf("%w: players, rates, ramp, duration and drain must not be negative", ErrBadConfig)
 	}
-	c.Players = orDefault(c.Players, DefaultPlayers)
-	c.Rate = orDefault(c.Rate, DefaultRate)
-	c.Ramp = orDefault(c.Ramp, DefaultRamp)
-	c.NamePrefix = orDefault(c.NamePrefix, DefaultNamePrefix)
-	c.Password = orDefault(c.Password, DefaultPassword)
-	c.Drain = orDefault(c.Drain, DefaultDrain)
+	c.Players = cmp.Or(c.Players, DefaultPlayers)
+	c.Rate = cmp.Or(c.Rate, DefaultRate)
+	c.Ramp = cmp.Or(c.Ramp, DefaultRamp)
+	c.NamePrefix = cmp.Or(c.NamePrefix, DefaultNamePrefix)
+	c.Password = cmp.Or(c.Password, DefaultPassword)
+	c.Drain = cmp.Or(c.Drain, DefaultDrain)
 	// Account names are 3–32 characters of [A-Za-z0-9_-].
 	longest := c.NamePrefix + strconv.Itoa(c.Players-1)
 	if !namePrefixRE.MatchString(c.NamePrefix) || len(c.NamePrefix+"0") < 3 || len(longest) > 32 {
@@ -102,12 +103,4 @@ func (c Config) resolve() (Config, error) {
 		c.Logger = zap.NewNop()
 	}
 	return c, nil
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"errors"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestConfigResolve(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Players < 1 || got.Rate != orDefault(tc.cfg.Rate, DefaultRate) || got.Drain != time.Second || got.TLS == nil || got.Logger == nil {
+			if got.Players < 1 || got.Rate != cmp.Or(tc.cfg.Rate, DefaultRate) || got.Drain != time.Second || got.TLS == nil || got.Logger == nil {
 				t.Errorf("resolved = %+v", got)
 			}
 		})

@@ -16,7 +16,7 @@
 //
 // Snapshots are not queued or decoded whole: each player reads the head of
 // its snapshots (parseHead: the acknowledged input and its own position) on
-// the client's socket reader goroutine (client.Config.OnSnapshot), a tenth
+// the client's socket reader goroutine (client.Config.OnSnapshot), a twentieth
 // of the CPU of a full decode and no allocation.
 //
 // Costs: per player one goroutine here (its input ticker) plus the

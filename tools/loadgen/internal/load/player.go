@@ -23,13 +23,14 @@ type player struct {
 	name   string
 	wander *Wander // of the sending goroutine
 
-	mu      sync.Mutex
-	sent    sendLog
-	seq     uint64 // input sequence of the newest input sent
-	okSends uint64 // inputs the socket took
-	acked   uint64 // newest last_input_sequence seen
-	x, y    float32
-	hasPos  bool
+	okSends uint64 // inputs the socket took; the sending goroutine's own
+
+	mu     sync.Mutex
+	sent   sendLog
+	seq    uint64 // input sequence of the newest input sent
+	acked  uint64 // newest last_input_sequence seen
+	x, y   float32
+	hasPos bool
 	// caughtUp, once drain sets it, gets a token when the newest input is
 	// acknowledged.
 	caughtUp chan struct{}
@@ -167,9 +168,7 @@ func (p *player) play(ctx context.Context, c *client.Conn, u *client.UDP) time.T
 				r.fail(ctx, "send", err)
 				continue
 			}
-			p.mu.Lock()
 			p.okSends++
-			p.mu.Unlock()
 			r.inputs.Add(1)
 		}
 	}

@@ -1,15 +1,15 @@
 //go:build unix
 
-package udptest
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU returns the user and system CPU time the process has used, on
+// Process returns the user and system CPU time the process has used, on
 // all its threads, or 0 if it cannot be read.
-func processCPU() time.Duration {
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
