@@ -272,7 +272,7 @@ func TestWorld(t *testing.T) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(15 * time.Second)
-	var seq uint64
+	var seq, other uint64
 	var last *realmv1.Snapshot
 	sawOther := false
 	for last == nil || last.GetLastInputSequence() < 10 || (last.GetSelf().GetPosition().GetX()-startX)*dir <= 0 || !sawOther {
@@ -291,9 +291,10 @@ func TestWorld(t *testing.T) {
 				t.Fatalf("snapshot acknowledges input %d, only %d sent", last.GetLastInputSequence(), seq)
 			}
 			for _, e := range last.GetNearby() {
-				sawOther = sawOther || e.GetSessionId() == s2.SessionID
+				sawOther = sawOther || (other != 0 && e.GetEntityId() == other)
 			}
-		case <-u2.Snapshots():
+		case s := <-u2.Snapshots():
+			other = s.Msg.GetSelf().GetEntityId() // others know ivan by it
 		case <-deadline:
 			t.Fatalf("after %d inputs: last snapshot %v (start x %v), saw the other player: %v", seq, last, startX, sawOther)
 		}

@@ -221,13 +221,21 @@ func (m *mover) latest() (*realmv1.Snapshot, int) {
 	return m.snap, m.snaps
 }
 
-// sees returns which of ids the last snapshot shows nearby.
+// entityID returns the entity id of the mover's player, as its last
+// snapshot shows it (0 before the first). A restarted world may give it
+// another.
+func (m *mover) entityID() uint64 {
+	s, _ := m.latest()
+	return s.GetSelf().GetEntityId()
+}
+
+// sees returns which of the entity ids the last snapshot shows nearby.
 func (m *mover) sees(ids ...uint64) []uint64 {
 	s, _ := m.latest()
 	var seen []uint64
 	for _, e := range s.GetNearby() {
-		if slices.Contains(ids, e.GetSessionId()) {
-			seen = append(seen, e.GetSessionId())
+		if slices.Contains(ids, e.GetEntityId()) {
+			seen = append(seen, e.GetEntityId())
 		}
 	}
 	return seen
@@ -277,8 +285,8 @@ func checkNoBadMoves(t *testing.T, ms []*mover) {
 // other mover nearby.
 func waitSeeEachOther(t *testing.T, what string, ms []*mover) {
 	t.Helper()
-	ids := sessionIDs(ms)
 	realmtest.WaitFor(t, what, func() bool {
+		ids := entityIDs(ms)
 		for _, m := range ms {
 			if len(m.sees(ids...)) != len(ms)-1 {
 				return false
@@ -289,7 +297,7 @@ func waitSeeEachOther(t *testing.T, what string, ms []*mover) {
 }
 
 // waitGone waits until every mover has received a few snapshots more than
-// at mark, the last of which does not show session id.
+// at mark, the last of which does not show entity id.
 func waitGone(t *testing.T, what string, ms []*mover, mark []progress, id uint64) {
 	t.Helper()
 	realmtest.WaitFor(t, what, func() bool {
@@ -303,10 +311,12 @@ func waitGone(t *testing.T, what string, ms []*mover, mark []progress, id uint64
 	})
 }
 
-func sessionIDs(ms []*mover) []uint64 {
+// entityIDs returns the movers' entity ids, as their last snapshots show
+// them.
+func entityIDs(ms []*mover) []uint64 {
 	ids := make([]uint64, len(ms))
 	for i, m := range ms {
-		ids[i] = m.Session.SessionID
+		ids[i] = m.entityID()
 	}
 	return ids
 }

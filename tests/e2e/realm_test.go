@@ -16,10 +16,10 @@ const size = realmtest.DefaultWorldSize
 
 // aoiCap is the world's default cap on the other entities in one snapshot,
 // and minFit how many always fit in a snapshot's byte budget (1300 bytes,
-// at most 48 per entity: see services/world/internal/snapshot).
+// at most 37 per nearby entity: see services/world/internal/snapshot).
 const (
 	aoiCap = 32
-	minFit = 25
+	minFit = 32
 )
 
 // TestManyPlayers: many players log in and move; each sees its own
@@ -38,8 +38,8 @@ func TestManyPlayers(t *testing.T) {
 	// always at least minFit.
 	most := min(n-1, aoiCap)
 	least := min(most, minFit)
-	ids := sessionIDs(ms)
 	realmtest.WaitFor(t, "every snapshot to show the others, up to the cap", func() bool {
+		ids := entityIDs(ms)
 		for _, m := range ms {
 			s, _ := m.latest()
 			seen := m.sees(ids...)
@@ -49,10 +49,11 @@ func TestManyPlayers(t *testing.T) {
 		}
 		return true
 	})
+	ids := entityIDs(ms)
 	for _, m := range ms {
 		seen := m.sees(ids...)
 		slices.Sort(seen)
-		if slices.Contains(seen, m.Session.SessionID) || len(slices.Compact(seen)) != len(seen) {
+		if slices.Contains(seen, m.entityID()) || len(slices.Compact(seen)) != len(seen) {
 			t.Errorf("%s sees itself or someone twice: %v", m.Name, seen)
 		}
 	}
@@ -94,7 +95,7 @@ func TestTwoLoginsTwoIngresses(t *testing.T) {
 	if got, want := p.UDP.RemoteAddr().String(), r.Ingresses[1].Addr; got != want {
 		t.Errorf("replacing session joined ingress %s, want %s", got, want)
 	}
-	waitGone(t, "the replaced session's entity to disappear", others, mark, old.Session.SessionID)
+	waitGone(t, "the replaced session's entity to disappear", others, mark, old.entityID())
 	nm := drive(t, p, size)
 	waitMoved(t, "the replacing session to move", []*mover{nm}, marks([]*mover{nm}), 3)
 	waitSeeEachOther(t, "everybody to see the replacing session", append(others, nm))
@@ -180,7 +181,7 @@ func TestDisconnect(t *testing.T) {
 			if err := m.Conn.Err(); !errors.Is(err, tc.want) {
 				t.Errorf("Err = %v, want %v", err, tc.want)
 			}
-			waitGone(t, "the player to disappear from the others' snapshots", stay, mark, m.Session.SessionID)
+			waitGone(t, "the player to disappear from the others' snapshots", stay, mark, m.entityID())
 		})
 	}
 	checkNoBadMoves(t, stay)

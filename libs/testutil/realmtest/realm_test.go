@@ -39,9 +39,11 @@ func TestStart(t *testing.T) {
 	if s.GetSelf().GetSessionId() != a.Session.SessionID {
 		t.Errorf("self = %v", s.GetSelf())
 	}
+	// Others are known by entity id: bob's own snapshot tells his.
+	bobEntity := moveAndSee(t, b, 1).GetSelf().GetEntityId()
 	realmtest.WaitFor(t, "alice to see bob", func() bool {
 		for _, e := range moveAndSee(t, a, 2).GetNearby() {
-			if e.GetSessionId() == b.Session.SessionID {
+			if e.GetEntityId() == bobEntity {
 				return true
 			}
 		}

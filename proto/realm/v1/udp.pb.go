@@ -271,7 +271,8 @@ func (x *PlayerInput) GetMove() *Vec2 {
 type EntityState struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	EntityId uint64                 `protobuf:"varint,1,opt,name=entity_id,json=entityId,proto3" json:"entity_id,omitempty"`
-	// session_id of the player that owns the entity, zero if none.
+	// session_id of the player that owns the entity: set in Snapshot.self
+	// only; zero for nearby entities (other players are known by entity_id).
 	SessionId     uint64 `protobuf:"varint,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	Position      *Vec2  `protobuf:"bytes,3,opt,name=position,proto3" json:"position,omitempty"`
 	Velocity      *Vec2  `protobuf:"bytes,4,opt,name=velocity,proto3" json:"velocity,omitempty"`
@@ -344,8 +345,8 @@ type Snapshot struct {
 	// last_input_sequence is the newest input of this player the world applied.
 	LastInputSequence uint64       `protobuf:"varint,2,opt,name=last_input_sequence,json=lastInputSequence,proto3" json:"last_input_sequence,omitempty"`
 	Self              *EntityState `protobuf:"bytes,3,opt,name=self,proto3" json:"self,omitempty"`
-	// nearby are other entities within the area-of-interest radius, nearest
-	// first, at most the server's cap.
+	// nearby are the nearest other entities within the area-of-interest
+	// radius, at most the server's cap, in no particular order.
 	Nearby        []*EntityState `protobuf:"bytes,4,rep,name=nearby,proto3" json:"nearby,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -182,10 +182,10 @@ func (l *Lists) bound(li *list) float64 {
 }
 
 // Nearest appends to dst the ids of the points within the radius of point
-// id, nearest first, at most k of them, leaving out id itself: the answer
-// of g.Nearest(dst, xs[id], ys[id], r, k, id, s), but from id's list. g must
-// have been built (BuildIDs) from xs and ys as they are now, with every id
-// below the size given to Grow.
+// id, at most k of them, leaving out id itself, in no particular order: the
+// points of g.Nearest(dst, xs[id], ys[id], r, k, id, s), but from id's list.
+// g must have been built (BuildIDs) from xs and ys as they are now, with
+// every id below the size given to Grow.
 func (l *Lists) Nearest(dst []int32, id int32, xs, ys []float32, g *Grid, s *Scratch) []int32 {
 	if l.k == 0 {
 		return dst
@@ -198,11 +198,14 @@ func (l *Lists) Nearest(dst []int32, id int32, xs, ys []float32, g *Grid, s *Scr
 		keys, n = l.build(id, li, x, y, g, s)
 	} else {
 		keys = l.keys[int(id)*l.width:][:li.n]
-		resort(keys, xs, ys, x, y)
+		a := min(l.k, len(keys))
+		top := repartition(keys, a, xs, ys, x, y, s)
 		var ref float64
-		n, ref = l.kth(keys)
+		n, ref = l.answer(keys[:a], top)
 		if margin := l.bound(li) - ref - l.eps; margin <= l.refreshAt(id) {
 			keys, n = l.refresh(id, li, keys, ref, x, y, g, s)
+		} else {
+			l.gather(keys[:a], n)
 		}
 	}
 	if n < 0 {
@@ -215,50 +218,100 @@ func (l *Lists) Nearest(dst []int32, id int32, xs, ys []float32, g *Grid, s *Scr
 	return dst
 }
 
-// resort recomputes the squared distances in keys from (x, y) and sorts the
-// keys again: an insertion sort, fused with the distance pass, for keys
-// that were sorted a tick ago. Most keys stay in place or swap with their
-// predecessor: that step is branch-free (min and max, conditional moves);
-// only a key that moves two places or more takes the loop, whose exit the
-// CPU cannot predict.
-func resort(keys []uint64, xs, ys []float32, x, y float32) {
-	for j, key := range keys {
-		p := uint32(key)
-		dx, dy := xs[p]-x, ys[p]-y
-		d2 := dx*dx + dy*dy
-		key = uint64(math.Float32bits(d2))<<32 | uint64(p)
-		if j == 0 {
-			keys[0] = key
-			continue
-		}
-		prev := keys[j-1]
-		lo := min(key, prev)
-		keys[j-1], keys[j] = lo, max(key, prev)
-		if j >= 2 && keys[j-2] > lo {
-			i := j - 1
-			for i > 0 && keys[i-1] > lo {
-				keys[i] = keys[i-1]
-				i--
-			}
-			keys[i] = lo
-		}
+// repartition recomputes the squared distances in keys from (x, y) and
+// makes keys[:a] the a smallest keys again, in no particular order, and
+// returns the largest of them (0 if a is 0). A list is kept split that way
+// rather than sorted: the answer is the split, and between two ticks only
+// the few keys near it change sides, whereas a sort moves keys across the
+// whole list. The pass computing the distances also finds the largest key
+// inside and the smallest outside; only when they cross does a second pass
+// trade the keys that are on the wrong side (see swapAcross).
+func repartition(keys []uint64, a int, xs, ys []float32, x, y float32, s *Scratch) uint64 {
+	in, out := keys[:a], keys[a:]
+	var top uint64
+	for j, key := range in {
+		key = rekey(key, xs, ys, x, y)
+		in[j] = key
+		top = max(top, key)
 	}
+	low := uint64(math.MaxUint64)
+	for j, key := range out {
+		key = rekey(key, xs, ys, x, y)
+		out[j] = key
+		low = min(low, key)
+	}
+	if a == 0 || top < low {
+		return top
+	}
+	return s.swapAcross(keys, a, top, low)
 }
 
-// kth returns how many of the sorted keys are the answer (the first ones
-// within the radius, at most k) and the distance an outsider must exceed
-// for it to be exact: the k-th nearest's, or the radius when fewer are
-// within it.
-func (l *Lists) kth(keys []uint64) (n int, ref float64) {
-	r2 := math.Float32bits(l.r2)
-	n = min(l.k, len(keys))
-	for n > 0 && uint32(keys[n-1]>>32) > r2 {
-		n--
+// rekey returns key with the squared distance of its point from (x, y).
+func rekey(key uint64, xs, ys []float32, x, y float32) uint64 {
+	p := uint32(key)
+	dx, dy := xs[p]-x, ys[p]-y
+	return uint64(math.Float32bits(dx*dx+dy*dy))<<32 | uint64(p)
+}
+
+// swapAcross restores the split of keys at a when the largest key inside,
+// top, exceeds the smallest outside, low. Inside keys at most low are below
+// every outside key, and outside keys at least top are above every inside
+// key: those stay. The others (the inside keys above low and the outside
+// keys below top) are sorted, and as many of the smallest as left the
+// inside go back in. It returns the new largest inside key.
+func (s *Scratch) swapAcross(keys []uint64, a int, top, low uint64) uint64 {
+	slots, vals := s.slots[:0], s.vals[:0]
+	var kept uint64
+	for j, key := range keys[:a] {
+		if key > low {
+			slots, vals = append(slots, int32(j)), append(vals, key)
+		} else {
+			kept = max(kept, key)
+		}
 	}
-	if n == l.k {
-		return n, dist(keys[n-1])
+	inside := len(vals) // at least 1: top
+	for j := a; j < len(keys); j++ {
+		if key := keys[j]; key < top {
+			slots, vals = append(slots, int32(j)), append(vals, key)
+		}
+	}
+	insertionSort(vals)
+	for i, j := range slots {
+		keys[j] = vals[i]
+	}
+	s.slots, s.vals = slots, vals
+	return max(kept, vals[inside-1])
+}
+
+// answer returns how many keys are the answer and the distance an outsider
+// must exceed for it to be exact: the k-th nearest's, or the radius when
+// fewer than k are within it. in are the min(k, len(list)) smallest keys of
+// a list, in any order, and top the largest of them. The answer is the keys
+// of in within the radius (gather puts them first).
+func (l *Lists) answer(in []uint64, top uint64) (n int, ref float64) {
+	r2 := math.Float32bits(l.r2)
+	if len(in) == l.k && uint32(top>>32) <= r2 {
+		return len(in), dist(top)
+	}
+	for _, key := range in {
+		n += b2i(uint32(key>>32) <= r2)
 	}
 	return n, math.Sqrt(float64(l.r2))
+}
+
+// gather moves the n keys of in within the radius to its front.
+func (l *Lists) gather(in []uint64, n int) {
+	if n == len(in) {
+		return
+	}
+	r2 := math.Float32bits(l.r2)
+	m := 0
+	for j, key := range in {
+		if uint32(key>>32) <= r2 {
+			in[m], in[j] = key, in[m]
+			m++
+		}
+	}
 }
 
 // refreshAt is the margin (units) under which the list of id is refreshed
@@ -272,20 +325,30 @@ func (l *Lists) refreshAt(id int32) float64 {
 	return l.skin * (1.0/16 + u/4)
 }
 
-// refresh rebuilds the list of id around its current, sorted keys: the keys
+// refresh rebuilds the list of id around its current keys: the keys
 // nearer than the list's bound are all the points that near (so they stay),
-// and the grid supplies the ring from that bound out to the new reach. ref is
-// the current k-th distance (or the radius), an upper bound of the true one.
+// and the grid supplies the ring from that bound out to the new reach. The
+// keys are split as repartition leaves them (the min(k, len) smallest
+// first). ref is the current k-th distance (or the radius), an upper bound
+// of the true one.
 func (l *Lists) refresh(id int32, li *list, keys []uint64, ref float64, x, y float32, g *Grid, s *Scratch) ([]uint64, int) {
 	lo := l.bound(li) - 2*l.eps // every point nearer than this is listed
 	if lo <= 0 {
 		return l.build(id, li, x, y, g, s)
 	}
 	s.Refreshes++
+	// The keys nearer than lo stay, moved to the front in order. If all
+	// of the smallest are kept, they stay where they are, still the
+	// smallest; else the kept ones are all among the smallest, and the
+	// ring's nearest complete them. Either way settle finds the split in
+	// place.
 	lo2 := float32(lo * lo)
 	keep := 0
-	for keep < len(keys) && math.Float32frombits(uint32(keys[keep]>>32)) < lo2 {
-		keep++
+	for j, key := range keys {
+		if math.Float32frombits(uint32(key>>32)) < lo2 {
+			keys[keep], keys[j] = key, keys[keep]
+			keep++
+		}
 	}
 	reach := ref + l.skin
 	hi := float32(reach + l.eps)
@@ -322,10 +385,12 @@ func (l *Lists) build(id int32, li *list, x, y float32, g *Grid, s *Scratch) ([]
 
 // settle stores the list of id made of its first keep keys and then more
 // (sorted, all farther than those kept): together every point within
-// reach, except that only the width nearest fit. It sets the list's reach
-// and returns the keys and the size of the answer, or -1 if the list cannot
-// vouch for this tick's answer (more than width points tie or crowd within
-// the k-th distance).
+// reach, except that only the width nearest fit. The kept keys are in any
+// order but split like a list: those among the min(k, keep) smallest come
+// first. It sets the list's reach and returns the keys, split, with the
+// answer first, and the size of the answer, or -1 if the list cannot vouch
+// for this tick's answer (more than width points tie or crowd within the
+// k-th distance).
 func (l *Lists) settle(li *list, id int32, keep int, more []uint64, reach float64) ([]uint64, int) {
 	all := l.keys[int(id)*l.width:][:l.width]
 	room := l.width - keep
@@ -336,10 +401,18 @@ func (l *Lists) settle(li *list, id int32, keep int, more []uint64, reach float6
 	copy(all[keep:], more)
 	keys := all[:keep+len(more)]
 
-	n, ref := l.kth(keys)
+	a := min(l.k, len(keys))
+	var top uint64
+	for _, key := range keys[:a] {
+		top = max(top, key)
+	}
+	n, ref := l.answer(keys[:a], top)
 	reach = math.Min(reach, ref+l.skin)
+	// Drop the farthest of more beyond reach: none of the answer (ref <
+	// reach) and none of the kept keys, which are nearer than the bound
+	// the ring starts at.
 	end := len(keys)
-	for end > 0 && dist(keys[end-1]) >= reach {
+	for end > keep && dist(keys[end-1]) >= reach {
 		end--
 	}
 	li.n, li.ok = int32(end), true
@@ -347,6 +420,7 @@ func (l *Lists) settle(li *list, id int32, keep int, more []uint64, reach float6
 	if !(ref < reach) {
 		return keys, -1
 	}
+	l.gather(keys[:min(a, end)], n)
 	return keys[:end], n
 }
 

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"math"
+	"slices"
 	"sync"
 
 	"github.com/ecs-realm/realm/services/world/internal/grid"
@@ -23,6 +25,7 @@ type worker struct {
 	_       [cacheLine]byte // workers are allocated side by side: no false sharing
 	scratch grid.Scratch
 	near    []int32
+	order   []uint64  // nearestFirst's scratch
 	buf     []byte    // SnapshotBatch messages, back to back
 	msgs    []message // where each message is in buf
 
@@ -171,19 +174,26 @@ func (k *worker) run(w *World, rs []receiver) {
 		start := len(buf)
 		var rec snapshot.Record
 		buf, rec = snapshot.BeginRecord(buf, r.session, tick, r.input)
-		buf = snapshot.AppendSelf(buf, v.chunk(r.id))
-		// The nearby chunks, nearest first while they fit, by fixed-size
-		// copies into the spare capacity (reserved above, so it is never
-		// beyond the array).
+		buf = snapshot.AppendSelf(buf, v.chunk(r.id), r.session)
+		// The nearby chunks, by fixed-size copies into the spare capacity
+		// (reserved above, so it is never beyond the array). When they do
+		// not all fit, the nearest first while they do.
 		size := rec.Size(buf)
+		all := size
+		for _, j := range near {
+			all += int(v.lens[j])
+		}
+		if all > snapshot.MaxSize {
+			k.order = nearestFirst(near, k.order, v.xs, v.ys, r.id)
+			truncated++
+		}
 		full, end := buf[:cap(buf)], len(buf)
 		for _, j := range near {
 			c := int(v.lens[j])
 			if size+c > snapshot.MaxSize {
-				truncated++
 				break
 			}
-			copyChunk(full[end:], &v.chunks[j])
+			copyChunk(full[end:], &v.chunks[j], c)
 			end += c
 			size += c
 		}
@@ -208,13 +218,32 @@ func (k *worker) run(w *World, rs []receiver) {
 	k.snapshots, k.bytes, k.truncated = snapshots, bytes, truncated
 }
 
-// copyChunk copies the stride bytes of src to dst as three 16-byte moves
-// (SSE loads and stores): a copy of the whole array would call memmove,
-// since the compiler cannot rule out overlap, and 8-byte words take twice
-// the stores.
-func copyChunk(dst []byte, src *[stride]byte) {
+// nearestFirst sorts the ids of near by their distance from id, ties by
+// id (the order of grid.Lists), using keys as scratch, which it returns.
+func nearestFirst(near []int32, keys []uint64, xs, ys []float32, id int32) []uint64 {
+	x, y := xs[id], ys[id]
+	keys = keys[:0]
+	for _, p := range near {
+		dx, dy := xs[p]-x, ys[p]-y
+		keys = append(keys, uint64(math.Float32bits(dx*dx+dy*dy))<<32|uint64(uint32(p)))
+	}
+	slices.Sort(keys)
+	for i, key := range keys {
+		near[i] = int32(uint32(key))
+	}
+	return keys
+}
+
+// copyChunk copies the first n bytes of src (and some of the padding after
+// them) to dst as 16-byte moves (SSE loads and stores): two for the usual
+// entity of at most 32 bytes, three for longer ones. A copy of n bytes would
+// call memmove, since the compiler cannot rule out overlap, and 8-byte words
+// take twice the stores.
+func copyChunk(dst []byte, src *[stride]byte, n int) {
 	_ = dst[stride-1]
 	*(*[16]byte)(dst[0:16]) = *(*[16]byte)(src[0:16])
 	*(*[16]byte)(dst[16:32]) = *(*[16]byte)(src[16:32])
-	*(*[16]byte)(dst[32:48]) = *(*[16]byte)(src[32:48])
+	if n > 32 {
+		*(*[16]byte)(dst[32:48]) = *(*[16]byte)(src[32:48])
+	}
 }

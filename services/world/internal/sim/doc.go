@@ -34,12 +34,13 @@
 //   - Each tick: velocity from input, position += velocity·dt with the fixed
 //     dt = 1/TickRate, clamped into [0, WorldSize]².
 //   - Every SnapshotEvery ticks, each bound player gets a Snapshot of itself
-//     and the entities within AOIRadius, nearest first, at most AOICap of them
-//     and at most snapshot.MaxSize bytes (the farthest are left out). With
-//     SnapshotSpread the players take turns (by a hash of the session id):
-//     each tick, 1/SnapshotEvery of them get theirs. Snapshots are grouped
-//     by the ingress instance of the route into SnapshotBatch messages of at
-//     most Config.MaxBatchBytes.
+//     and the nearest entities within AOIRadius, at most AOICap of them and
+//     at most snapshot.MaxSize bytes (the farthest are left out), in no
+//     particular order. Nearby entities carry no session id (package
+//     snapshot). With SnapshotSpread the players take turns (by a hash of
+//     the session id): each tick, 1/SnapshotEvery of them get theirs.
+//     Snapshots are grouped by the ingress instance of the route into
+//     SnapshotBatch messages of at most Config.MaxBatchBytes.
 //
 // # Costs
 //

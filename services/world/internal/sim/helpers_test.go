@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -103,12 +104,32 @@ func decode(t testing.TB, w *World, batches []Batch) decoded {
 	return d
 }
 
-func nearbySessions(s *realmv1.Snapshot) []uint64 {
+// nearbySessions returns the sessions of the players s shows nearby, in
+// ascending order. Snapshots name nearby entities by entity id only, and
+// in no particular order.
+func nearbySessions(t testing.TB, w *World, s *realmv1.Snapshot) []uint64 {
+	t.Helper()
 	var out []uint64
 	for _, e := range s.GetNearby() {
-		out = append(out, e.GetSessionId())
+		if e.GetSessionId() != 0 {
+			t.Fatalf("nearby entity %d carries session id %d", e.GetEntityId(), e.GetSessionId())
+		}
+		out = append(out, sessionOf(t, w, e.GetEntityId()))
 	}
+	slices.Sort(out)
 	return out
+}
+
+// sessionOf returns the session of the player with entity id id.
+func sessionOf(t testing.TB, w *World, id uint64) uint64 {
+	t.Helper()
+	for sid := range w.sessions {
+		if p, _ := w.Player(sid); p.Ident.EntityID == id {
+			return sid
+		}
+	}
+	t.Fatalf("no player has entity id %d", id)
+	return 0
 }
 
 func protoEqual(a, b proto.Message) bool { return proto.Equal(a, b) }

@@ -20,7 +20,7 @@ type view struct {
 	xs, ys []float32 // position; +Inf for a free id
 	// chunks holds each entity encoded once as a Snapshot.nearby field, in
 	// a fixed room: entity i's bytes are chunks[i][:lens[i]]. The fixed
-	// size lets a chunk be copied as six words (copyChunk), the padding
+	// size lets a chunk be copied as two or three 16-byte moves (copyChunk), the padding
 	// after it being overwritten by the next one.
 	chunks [][stride]byte
 	lens   []uint8
@@ -61,8 +61,11 @@ type receiver struct {
 	input   uint64 // newest applied input sequence
 }
 
-// stride is the room of one encoded entity in view.chunks.
-const stride = snapshot.MaxEntitySize
+// stride is the room of one encoded entity in view.chunks: three 16-byte
+// moves (copyChunk), at least snapshot.MaxEntitySize.
+const stride = 48
+
+var _ [stride - snapshot.MaxEntitySize]struct{} // fails to compile if stride is too small
 
 func (v *view) chunk(i int32) []byte { return v.chunks[i][:v.lens[i]] }
 
@@ -90,9 +93,9 @@ func (w *World) buildView(limit float64) {
 		}
 		v.seen[i] = w.views
 		v.xs[i], v.ys[i] = p.X, p.Y
-		v.lens[i] = uint8(snapshot.PutNearby(&v.chunks[i], &snapshot.Entity{
-			EntityID: id.EntityID, SessionID: id.SessionID,
-			X: p.X, Y: p.Y, VX: vel.X, VY: vel.Y,
+		v.lens[i] = uint8(snapshot.PutNearby((*[snapshot.MaxEntitySize]byte)(v.chunks[i][:]), &snapshot.Entity{
+			EntityID: id.EntityID,
+			X:        p.X, Y: p.Y, VX: vel.X, VY: vel.Y,
 		}))
 		v.recvOf[i] = -1
 		v.live = append(v.live, i)

@@ -211,8 +211,8 @@ func TestDespawnOnSessionClosed(t *testing.T) {
 	w.Apply(bound(2, "in-1"))
 	setPosition(t, w, 1, 100, 100)
 	setPosition(t, w, 2, 101, 100)
-	if d := decode(t, w, w.Step()); !slices.Equal(nearbySessions(d.snapshots[1]), []uint64{2}) {
-		t.Fatalf("before close: player 1 sees %v, want [2]", nearbySessions(d.snapshots[1]))
+	if d := decode(t, w, w.Step()); !slices.Equal(nearbySessions(t, w, d.snapshots[1]), []uint64{2}) {
+		t.Fatalf("before close: player 1 sees %v, want [2]", nearbySessions(t, w, d.snapshots[1]))
 	}
 
 	w.Apply(&realmv1.SessionClosed{SessionId: 2, Reason: realmv1.CloseReason_CLOSE_REASON_LOGOUT})
@@ -270,8 +270,8 @@ func TestUnbound(t *testing.T) {
 	// Its entity is still seen by others.
 	setPosition(t, w, 1, 10, 10)
 	setPosition(t, w, 2, 12, 10)
-	if d := decode(t, w, w.Step()); !slices.Equal(nearbySessions(d.snapshots[2]), []uint64{1}) {
-		t.Fatalf("player 2 sees %v, want the unbound player 1", nearbySessions(d.snapshots[2]))
+	if d := decode(t, w, w.Step()); !slices.Equal(nearbySessions(t, w, d.snapshots[2]), []uint64{1}) {
+		t.Fatalf("player 2 sees %v, want the unbound player 1", nearbySessions(t, w, d.snapshots[2]))
 	}
 
 	// Reason SESSION_CLOSED despawns.
@@ -339,9 +339,9 @@ func TestSnapshotContent(t *testing.T) {
 	if self := s.GetSelf(); self.GetSessionId() != 1 || self.GetPosition().GetX() != 100 || self.GetEntityId() != 1 {
 		t.Fatalf("self = %v", self)
 	}
-	// Nearest first, capped at 3.
-	if got := nearbySessions(s); !slices.Equal(got, []uint64{3, 4, 2}) {
-		t.Fatalf("player 1 sees %v, want [3 4 2]", got)
+	// The nearest 3 (at 10, 20 and 30).
+	if got := nearbySessions(t, w, s); !slices.Equal(got, []uint64{2, 3, 4}) {
+		t.Fatalf("player 1 sees %v, want [2 3 4]", got)
 	}
 	// Without the cap: within the radius (boundary included), not beyond.
 	w2 := newWorld(t, Config{AOIRadius: 50, AOICap: 100})
@@ -350,15 +350,15 @@ func TestSnapshotContent(t *testing.T) {
 		setPosition(t, w2, sid, pos[sid][0], pos[sid][1])
 	}
 	d = decode(t, w2, w2.Step())
-	if got := nearbySessions(d.snapshots[1]); !slices.Equal(got, []uint64{3, 4, 2, 5, 6}) {
-		t.Fatalf("player 1 sees %v, want [3 4 2 5 6]", got)
+	if got := nearbySessions(t, w2, d.snapshots[1]); !slices.Equal(got, []uint64{2, 3, 4, 5, 6}) {
+		t.Fatalf("player 1 sees %v, want [2 3 4 5 6]", got)
 	}
-	if got := nearbySessions(d.snapshots[8]); len(got) != 0 {
+	if got := nearbySessions(t, w2, d.snapshots[8]); len(got) != 0 {
 		t.Fatalf("far player 8 sees %v", got)
 	}
 	// Positions and velocities are those after the tick's movement.
 	for _, e := range d.snapshots[1].GetNearby() {
-		p := mustPlayer(t, w2, e.GetSessionId())
+		p := mustPlayer(t, w2, sessionOf(t, w2, e.GetEntityId()))
 		if e.GetPosition().GetX() != p.Position.X || e.GetPosition().GetY() != p.Position.Y || e.GetEntityId() != p.Ident.EntityID {
 			t.Fatalf("entity %v, player %+v", e, p)
 		}

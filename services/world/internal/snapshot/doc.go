@@ -18,13 +18,19 @@
 // (an entity at the origin has an empty but non-nil Vec2), and Snapshot.self
 // is always present.
 //
+// Nearby entities are encoded without their session id: a session id belongs
+// to its player (it names the session in NATS events and connect tokens), and
+// other clients know an entity by its entity id. Only self carries it, so a
+// client can check that a snapshot is its own.
+//
 // Limits: a Snapshot must fit one UDP packet. MaxSize is the budget of its
 // encoding; Append (and callers composing chunks themselves, using the Size
-// functions) leave out the farthest entities that would exceed it. An
-// EntityState is at most MaxEntitySize (48) bytes, so self and 25 nearby
-// entities always fit. A typical moving player (small entity id, random
-// 64-bit session id, non-zero position and velocity) takes 40 bytes, so about
-// 31 moving neighbours fit, 41 standing ones.
+// functions) leave out the farthest entities that would exceed it. A nearby
+// EntityState is at most MaxEntitySize (37) bytes and self at most
+// MaxSelfSize (48), so self and 33 nearby entities always fit. A typical
+// moving entity (small entity id, non-zero position and velocity) takes 30
+// bytes, so a snapshot of self and 32 moving neighbours (about 1,030 bytes)
+// is never cut at the default cap of 32.
 //
 // Everything here is a pure function of its arguments: safe for concurrent
 // use on distinct buffers.

@@ -17,8 +17,9 @@ func ExampleAppendNearby() {
 	chunkB := snapshot.AppendNearby(nil, &b)
 
 	// ...then a snapshot is a header, self, and copies of nearby chunks.
-	buf := snapshot.AppendHeader(nil, 7, 3) // server tick 7, last input 3
-	buf = snapshot.AppendSelf(buf, chunkA)
+	buf := snapshot.AppendHeader(nil, 7, 3)             // server tick 7, last input 3
+	buf = snapshot.AppendSelf(buf, chunkA, a.SessionID) // self carries the session id
+
 	buf = append(buf, chunkB...)
 
 	var s realmv1.Snapshot
@@ -26,6 +27,7 @@ func ExampleAppendNearby() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(s.GetServerTick(), s.GetSelf().GetEntityId(), len(s.GetNearby()), s.GetNearby()[0].GetPosition().GetX())
-	// Output: 7 1 1 12
+	self, near := s.GetSelf(), s.GetNearby()[0]
+	fmt.Println(s.GetServerTick(), self.GetEntityId(), self.GetSessionId(), len(s.GetNearby()), near.GetEntityId(), near.GetSessionId(), near.GetPosition().GetX())
+	// Output: 7 1 100 1 2 0 12
 }

@@ -10,8 +10,9 @@ import (
 
 // FuzzAppend encodes a snapshot of self and n copies of a nearby entity,
 // decodes it with proto.Unmarshal and compares it with the message it should
-// be, byte for byte with proto.Marshal; the size budget must hold, and
-// PutNearby must write the chunk AppendNearby appends.
+// be, byte for byte with proto.Marshal; the size budget must hold,
+// PutNearby must write the chunk AppendNearby appends, and AppendSelf must
+// make of it the self field.
 func FuzzAppend(f *testing.F) {
 	f.Add(uint64(1), uint64(0), uint64(1), uint64(77), float32(1), float32(2), float32(0), float32(-5),
 		uint64(2), uint64(0), float32(3), float32(4), uint8(3))
@@ -38,8 +39,14 @@ func FuzzAppend(f *testing.F) {
 		checkSnapshot(t, b, expected(tick, input, &self, nearby[:n]))
 
 		var c [snapshot.MaxEntitySize]byte // PutNearby writes the same chunk
-		if m := snapshot.PutNearby(&c, &self); !bytes.Equal(c[:m], snapshot.AppendNearby(nil, &self)) {
+		m := snapshot.PutNearby(&c, &self)
+		if !bytes.Equal(c[:m], snapshot.AppendNearby(nil, &self)) {
 			t.Fatalf("PutNearby % x differs from AppendNearby", c[:m])
+		}
+		// and AppendSelf turns it into the self field Append wrote.
+		head := snapshot.HeaderSize(tick, input)
+		if got, want := snapshot.AppendSelf(nil, c[:m], session), b[head:head+snapshot.SelfSize(&self)]; !bytes.Equal(got, want) {
+			t.Fatalf("AppendSelf % x, Append wrote % x", got, want)
 		}
 	})
 }

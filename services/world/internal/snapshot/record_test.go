@@ -43,7 +43,7 @@ func TestRecordMatchesProtoMarshal(t *testing.T) {
 			b = snapshot.AppendSessionHeader(b, 77, 1)
 			b = append(b, 'x')
 			b, rec := snapshot.BeginRecord(b, tc.session, tc.tick, tc.input)
-			b = snapshot.AppendSelf(b, snapshot.AppendNearby(nil, &self))
+			b = snapshot.AppendSelf(b, snapshot.AppendNearby(nil, &self), self.SessionID)
 			for _, e := range nearby {
 				if rec.Size(b)+snapshot.EntitySize(&e) > snapshot.MaxSize {
 					break
@@ -74,7 +74,7 @@ func TestRecordAllocatesNothing(t *testing.T) {
 	buf := make([]byte, 0, 4*snapshot.MaxSize)
 	allocs := testing.AllocsPerRun(100, func() {
 		b, rec := snapshot.BeginRecord(buf[:0], 3, 1, 2)
-		b = snapshot.EndRecord(snapshot.AppendSelf(b, self), rec) // short: moved
+		b = snapshot.EndRecord(snapshot.AppendSelf(b, self, 3), rec) // short: moved
 		b, rec = snapshot.BeginRecord(b, 3, 1, 2)
 		for range 10 {
 			b = append(b, self...)

@@ -12,9 +12,14 @@ import (
 // packet limit of the data plane.
 const MaxSize = 1300
 
-// MaxEntitySize is the largest encoding of one EntityState as a Snapshot
-// field (tag, length and body): two 10-byte varint ids and two full Vec2.
-const MaxEntitySize = 2 + (1 + 10) + (1 + 10) + 2*(2+10)
+// MaxEntitySize is the largest encoding of one nearby EntityState as a
+// Snapshot field (tag, length and body): a 10-byte varint id and two full
+// Vec2.
+const MaxEntitySize = 2 + (1 + 10) + 2*(2+10)
+
+// MaxSelfSize is the largest encoding of Snapshot.self: MaxEntitySize and a
+// 10-byte varint session id.
+const MaxSelfSize = MaxEntitySize + (1 + 10)
 
 // Field tags (field number and wire type in one byte) of the messages this
 // package writes. Every one of them fits one byte.
@@ -35,7 +40,7 @@ const (
 // Entity is the content of one realm.v1.EntityState.
 type Entity struct {
 	EntityID  uint64
-	SessionID uint64  // owning player's session, zero if none
+	SessionID uint64  // owning player's session, zero if none; encoded in self only
 	X, Y      float32 // position, world units
 	VX, VY    float32 // velocity, world units per second
 }
@@ -57,14 +62,19 @@ func EntitySize(e *Entity) int {
 	return 2 + entityBodySize(e)
 }
 
+// SelfSize returns the size of e encoded as Snapshot.self (AppendSelf).
+func SelfSize(e *Entity) int {
+	return EntitySize(e) + varintFieldSize(e.SessionID)
+}
+
 // AppendNearby appends e as one Snapshot.nearby field (tag, length,
-// EntityState). The result, a chunk, can be copied as is into any number of
-// snapshots, nearest first, and turned into the self field by AppendSelf.
+// EntityState without the session id). The result, a chunk, can be copied
+// as is into any number of snapshots and turned into the self field by
+// AppendSelf.
 func AppendNearby(dst []byte, e *Entity) []byte {
 	n := entityBodySize(e) // < 128: the length is one byte
 	dst = append(dst, tagNearby, byte(n))
 	dst = appendVarintField(dst, tagEntityID, e.EntityID)
-	dst = appendVarintField(dst, tagSession, e.SessionID)
 	dst = appendVec2(dst, tagPosition, e.X, e.Y)
 	return appendVec2(dst, tagVelocity, e.VX, e.VY)
 }
@@ -75,7 +85,6 @@ func AppendNearby(dst []byte, e *Entity) []byte {
 func PutNearby(c *[MaxEntitySize]byte, e *Entity) int {
 	n := 2
 	n = putVarintField(c, n, tagEntityID, e.EntityID)
-	n = putVarintField(c, n, tagSession, e.SessionID)
 	n = putVec2(c, n, tagPosition, e.X, e.Y)
 	n = putVec2(c, n, tagVelocity, e.VX, e.VY)
 	c[0], c[1] = tagNearby, byte(n-2)
@@ -114,14 +123,25 @@ func putVec2(c *[MaxEntitySize]byte, n int, tag byte, x, y float32) int {
 	return n
 }
 
-// AppendSelf appends a chunk made by AppendNearby as the Snapshot.self field
-// (the same bytes but the tag).
-func AppendSelf(dst, chunk []byte) []byte {
-	if len(chunk) == 0 {
+// AppendSelf appends a chunk made by AppendNearby (or PutNearby) as the
+// Snapshot.self field of the player of session: the same bytes but the tag
+// and length, and the session id after the entity id (field order).
+func AppendSelf(dst, chunk []byte, session uint64) []byte {
+	if len(chunk) < 2 {
 		return dst
 	}
-	dst = append(dst, tagSelf)
-	return append(dst, chunk[1:]...)
+	body := chunk[2:]
+	id := 0 // the entity id field's length
+	if len(body) > 0 && body[0] == tagEntityID {
+		id = 2
+		for id < len(body) && body[id-1] >= 0x80 {
+			id++
+		}
+	}
+	dst = append(dst, tagSelf, byte(len(body)+varintFieldSize(session)))
+	dst = append(dst, body[:id]...)
+	dst = appendVarintField(dst, tagSession, session)
+	return append(dst, body[id:]...)
 }
 
 // Append appends a complete Snapshot: the header, self and as many of nearby
@@ -130,7 +150,7 @@ func AppendSelf(dst, chunk []byte) []byte {
 // encodes each entity on the spot: callers that put one entity into many
 // snapshots should encode it once with AppendNearby and copy the chunk.
 func Append(dst []byte, tick, lastInput uint64, self *Entity, nearby []Entity) ([]byte, int) {
-	size := HeaderSize(tick, lastInput) + EntitySize(self)
+	size := HeaderSize(tick, lastInput) + SelfSize(self)
 	n := 0
 	for i := range nearby {
 		s := EntitySize(&nearby[i])
@@ -141,9 +161,11 @@ func Append(dst []byte, tick, lastInput uint64, self *Entity, nearby []Entity) (
 		n++
 	}
 	dst = AppendHeader(dst, tick, lastInput)
-	start := len(dst)
-	dst = AppendNearby(dst, self)
-	dst[start] = tagSelf
+	dst = append(dst, tagSelf, byte(SelfSize(self)-2))
+	dst = appendVarintField(dst, tagEntityID, self.EntityID)
+	dst = appendVarintField(dst, tagSession, self.SessionID)
+	dst = appendVec2(dst, tagPosition, self.X, self.Y)
+	dst = appendVec2(dst, tagVelocity, self.VX, self.VY)
 	for i := range n {
 		dst = AppendNearby(dst, &nearby[i])
 	}
@@ -151,7 +173,7 @@ func Append(dst []byte, tick, lastInput uint64, self *Entity, nearby []Entity) (
 }
 
 func entityBodySize(e *Entity) int {
-	return varintFieldSize(e.EntityID) + varintFieldSize(e.SessionID) +
+	return varintFieldSize(e.EntityID) +
 		2 + vec2Size(e.X, e.Y) + 2 + vec2Size(e.VX, e.VY)
 }
 

@@ -12,19 +12,20 @@ import (
 	"github.com/ecs-realm/realm/services/world/internal/snapshot"
 )
 
-// message is the realm.v1.EntityState equivalent of e, with the package's
-// convention that position and velocity are always present.
+// message is the realm.v1.EntityState equivalent of e as a nearby entity,
+// with the package's convention that position and velocity are always
+// present. Nearby entities have no session id.
 func message(e *snapshot.Entity) *realmv1.EntityState {
 	return &realmv1.EntityState{
-		EntityId:  e.EntityID,
-		SessionId: e.SessionID,
-		Position:  &realmv1.Vec2{X: e.X, Y: e.Y},
-		Velocity:  &realmv1.Vec2{X: e.VX, Y: e.VY},
+		EntityId: e.EntityID,
+		Position: &realmv1.Vec2{X: e.X, Y: e.Y},
+		Velocity: &realmv1.Vec2{X: e.VX, Y: e.VY},
 	}
 }
 
 func expected(tick, input uint64, self *snapshot.Entity, nearby []snapshot.Entity) *realmv1.Snapshot {
 	s := &realmv1.Snapshot{ServerTick: tick, LastInputSequence: input, Self: message(self)}
+	s.Self.SessionId = self.SessionID
 	for i := range nearby {
 		s.Nearby = append(s.Nearby, message(&nearby[i]))
 	}
@@ -130,7 +131,7 @@ func TestChunksComposeASnapshot(t *testing.T) {
 	if len(b) != snapshot.HeaderSize(42, 7) {
 		t.Fatalf("header len %d, HeaderSize %d", len(b), snapshot.HeaderSize(42, 7))
 	}
-	b = snapshot.AppendSelf(b, chunks[2])
+	b = snapshot.AppendSelf(b, chunks[2], ents[2].SessionID)
 	for _, i := range []int{7, 0, 9} {
 		b = append(b, chunks[i]...)
 	}
@@ -143,6 +144,9 @@ func TestAppendRespectsMaxSize(t *testing.T) {
 	if got := snapshot.EntitySize(&big); got != snapshot.MaxEntitySize {
 		t.Fatalf("EntitySize(worst) = %d, want MaxEntitySize %d", got, snapshot.MaxEntitySize)
 	}
+	if got := snapshot.SelfSize(&big); got != snapshot.MaxSelfSize {
+		t.Fatalf("SelfSize(worst) = %d, want MaxSelfSize %d", got, snapshot.MaxSelfSize)
+	}
 	nearby := make([]snapshot.Entity, 64)
 	for i := range nearby {
 		nearby[i] = big
@@ -152,11 +156,11 @@ func TestAppendRespectsMaxSize(t *testing.T) {
 		t.Fatalf("snapshot is %d bytes, max %d", len(b), snapshot.MaxSize)
 	}
 	header := snapshot.HeaderSize(math.MaxUint64, math.MaxUint64)
-	if want := (snapshot.MaxSize - header - snapshot.MaxEntitySize) / snapshot.MaxEntitySize; n != want {
+	if want := (snapshot.MaxSize - header - snapshot.MaxSelfSize) / snapshot.MaxEntitySize; n != want {
 		t.Fatalf("included %d nearby, want %d (as many as fit)", n, want)
 	}
-	if n < 25 {
-		t.Fatalf("only %d worst-case entities fit; the package doc promises 25", n)
+	if n < 33 {
+		t.Fatalf("only %d worst-case entities fit; the package doc promises 33", n)
 	}
 	checkSnapshot(t, b, expected(math.MaxUint64, math.MaxUint64, &big, nearby[:n]))
 }
@@ -208,7 +212,7 @@ func TestAppendAllocatesNothing(t *testing.T) {
 		b, _ := snapshot.Append(buf[:0], 1, 2, &self, nearby)
 		b = snapshot.AppendBatchHeader(b, 1)
 		b = snapshot.AppendSessionHeader(b, 3, 100)
-		_ = snapshot.AppendSelf(b, snapshot.AppendNearby(b, &self)[len(b):])
+		_ = snapshot.AppendSelf(b, snapshot.AppendNearby(b, &self)[len(b):], self.SessionID)
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per run, want 0", allocs)
