@@ -132,7 +132,8 @@ type Scratch struct {
 	keys   []uint64 // candidates within the radius
 	class  []uint8  // distance class of each candidate
 	sorted []uint64 // the nearest candidates, by distance
-	slots  []int32  // positions in a list whose keys Lists.Nearest trades
+	list   []uint64 // the keys of the list Lists.Nearest works on
+	slots  []int32  // positions in it whose keys Lists.Nearest trades
 	vals   []uint64 // the keys traded
 
 	// Rescans counts the queries whose shrunken first search found too

@@ -1,6 +1,9 @@
 package grid
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Lists answers Grid.Nearest for points that move a little each tick, from
 // a neighbour list per query point kept across ticks (Verlet lists, as in
@@ -23,19 +26,25 @@ import "math"
 // spread over the ids, so that lists built together are not all refreshed on
 // the same tick.
 //
-// Costs: with k = 32 and points spread evenly, a list holds about 40 points
-// and a query is a pass over them plus an insertion sort with a few moves,
-// plus now and then a refresh (a scan of a ring of cells): less than half
-// the time of Grid.Nearest at the world's density (BenchmarkMovingAOI).
-// Memory: width = k + k/2 + 16 keys (8 bytes) per id, allocated up to the
-// largest id seen. A point reported by Jumped costs one scan of the cells
-// around it. Ids given in spatial order (Renumber) make the pass read
-// fewer cache lines.
+// A list is not kept sorted but split: its first min(k, len) points are the
+// nearest, in any order. A query computes the distances of the list's points
+// (into its Scratch: the list itself holds ids only), finds the farthest
+// inside and the nearest outside, and only when they cross trades the few
+// points on the wrong side; points change sides rarely between two ticks,
+// whereas a sort moves them across the whole list.
 //
-// The answers are those of Grid.Nearest for the same points: the k nearest
-// within the radius, nearest first, by the same float32 squared distances.
-// Points at exactly the same distance are ordered by id rather than by
-// position in the grid.
+// Costs: with k = 32 and points spread evenly, a list holds about 40 points
+// and a query is a pass over them, plus now and then a refresh (a scan of a
+// ring of cells): a fraction of the time of Grid.Nearest at the world's
+// density (BenchmarkMovingAOI). Memory: width = k + k/2 + 16 ids (4 bytes)
+// per id, allocated up to the largest id seen. A point reported by Jumped
+// costs one scan of the cells around it. Ids given in spatial order
+// (Renumber) make the pass read fewer cache lines.
+//
+// The answers are the points of Grid.Nearest for the same points, in no
+// particular order: the k nearest within the radius by the same float32
+// squared distances. Of points at exactly the same distance, those with the
+// lower ids count as nearer, rather than those earlier in the grid.
 //
 // Concurrency: Reset, Grow, Moved, Jumped, Drop and Clear must not run
 // concurrently with anything. Nearest may run concurrently for distinct ids,
@@ -47,16 +56,16 @@ type Lists struct {
 	width int     // entries per list
 	eps   float64 // allowance for rounding in computed distances, units
 
-	drift float64  // sum of the steps reported to Moved
-	keys  []uint64 // the list of id: keys[id*width:][:lists[id].n]
+	drift float64 // sum of the steps reported to Moved
+	ids   []int32 // the list of id: ids[id*width:][:lists[id].n]
 	lists []list
 
-	done []bool   // Renumber's scratch
-	row  []uint64 // Renumber's scratch
+	done []bool  // Renumber's scratch
+	row  []int32 // Renumber's scratch
 }
 
-// list is one query point's neighbour list. Its keys are squared distance
-// (float32 bits, as of the last query) above the point's id, sorted.
+// list is one query point's neighbour list: the ids of the points in it,
+// split as the package doc says.
 type list struct {
 	reach float64 // every point not in the list was at least this far when built
 	base  float64 // drift when built
@@ -75,7 +84,7 @@ func (l *Lists) Reset(k int, r, skin float32) {
 	l.skin = math.Max(float64(skin), 0)
 	if w := l.k + l.k/2 + 16; w != l.width {
 		l.width = w
-		l.lists, l.keys = nil, nil // Grow allocates them for the new width
+		l.lists, l.ids = nil, nil // Grow allocates them for the new width
 	}
 	// Distances are computed in float32 from float32 positions: relative
 	// error about 1e-7, so 1e-5 of the longest distance that matters is a
@@ -96,9 +105,9 @@ func (l *Lists) Grow(n int) {
 		lists := make([]list, len(l.lists), c)
 		copy(lists, l.lists)
 		l.lists = lists
-		keys := make([]uint64, c*l.width)
-		copy(keys, l.keys)
-		l.keys = keys
+		ids := make([]int32, c*l.width)
+		copy(ids, l.ids)
+		l.ids = ids
 	}
 	l.lists = l.lists[:n]
 }
@@ -153,27 +162,17 @@ func (l *Lists) Jumped(id int32, xs, ys []float32, g *Grid, s *Scratch) {
 		if dist(key)-l.eps >= l.bound(li) {
 			continue
 		}
-		keys := l.keys[int(p)*l.width:][:l.width]
-		if contains(keys[:li.n], id) {
+		ids := l.ids[int(p)*l.width:][:l.width]
+		if slices.Contains(ids[:li.n], id) {
 			continue
 		}
 		if int(li.n) == l.width {
 			li.ok = false
 			continue
 		}
-		keys[li.n] = key&^math.MaxUint32 | uint64(uint32(id))
+		ids[li.n] = id
 		li.n++
 	}
-}
-
-// contains reports whether keys hold id.
-func contains(keys []uint64, id int32) bool {
-	for _, k := range keys {
-		if int32(uint32(k)) == id {
-			return true
-		}
-	}
-	return false
 }
 
 // bound returns how near an outsider of li can be now, in units.
@@ -197,9 +196,10 @@ func (l *Lists) Nearest(dst []int32, id int32, xs, ys []float32, g *Grid, s *Scr
 	if !li.ok {
 		keys, n = l.build(id, li, x, y, g, s)
 	} else {
-		keys = l.keys[int(id)*l.width:][:li.n]
-		a := min(l.k, len(keys))
-		top := repartition(keys, a, xs, ys, x, y, s)
+		ids := l.ids[int(id)*l.width:][:li.n]
+		a := min(l.k, len(ids))
+		var top uint64
+		keys, top = s.rekey(ids, a, xs, ys, x, y)
 		var ref float64
 		n, ref = l.answer(keys[:a], top)
 		if margin := l.bound(li) - ref - l.eps; margin <= l.refreshAt(id) {
@@ -218,39 +218,37 @@ func (l *Lists) Nearest(dst []int32, id int32, xs, ys []float32, g *Grid, s *Scr
 	return dst
 }
 
-// repartition recomputes the squared distances in keys from (x, y) and
-// makes keys[:a] the a smallest keys again, in no particular order, and
-// returns the largest of them (0 if a is 0). A list is kept split that way
-// rather than sorted: the answer is the split, and between two ticks only
-// the few keys near it change sides, whereas a sort moves keys across the
-// whole list. The pass computing the distances also finds the largest key
-// inside and the smallest outside; only when they cross does a second pass
-// trade the keys that are on the wrong side (see swapAcross).
-func repartition(keys []uint64, a int, xs, ys []float32, x, y float32, s *Scratch) uint64 {
+// rekey returns the keys of the points of a list, ids, from (x, y): squared
+// distance (float32 bits) above id, in s.list. It restores the list's split:
+// keys[:a] are the a smallest, in no particular order, and top is the
+// largest of them (0 if a is 0). The pass computing the distances also
+// finds the largest key inside and the smallest outside; only when they
+// cross does swapAcross trade the keys on the wrong side, in keys and ids.
+func (s *Scratch) rekey(ids []int32, a int, xs, ys []float32, x, y float32) (keys []uint64, top uint64) {
+	s.list = resize(s.list, len(ids))
+	keys = s.list
 	in, out := keys[:a], keys[a:]
-	var top uint64
-	for j, key := range in {
-		key = rekey(key, xs, ys, x, y)
+	for j, p := range ids[:a] {
+		key := distKey(p, xs, ys, x, y)
 		in[j] = key
 		top = max(top, key)
 	}
 	low := uint64(math.MaxUint64)
-	for j, key := range out {
-		key = rekey(key, xs, ys, x, y)
+	for j, p := range ids[a:] {
+		key := distKey(p, xs, ys, x, y)
 		out[j] = key
 		low = min(low, key)
 	}
 	if a == 0 || top < low {
-		return top
+		return keys, top
 	}
-	return s.swapAcross(keys, a, top, low)
+	return keys, s.swapAcross(ids, keys, a, top, low)
 }
 
-// rekey returns key with the squared distance of its point from (x, y).
-func rekey(key uint64, xs, ys []float32, x, y float32) uint64 {
-	p := uint32(key)
+// distKey returns the key of point p from (x, y).
+func distKey(p int32, xs, ys []float32, x, y float32) uint64 {
 	dx, dy := xs[p]-x, ys[p]-y
-	return uint64(math.Float32bits(dx*dx+dy*dy))<<32 | uint64(p)
+	return uint64(math.Float32bits(dx*dx+dy*dy))<<32 | uint64(uint32(p))
 }
 
 // swapAcross restores the split of keys at a when the largest key inside,
@@ -258,8 +256,9 @@ func rekey(key uint64, xs, ys []float32, x, y float32) uint64 {
 // every outside key, and outside keys at least top are above every inside
 // key: those stay. The others (the inside keys above low and the outside
 // keys below top) are sorted, and as many of the smallest as left the
-// inside go back in. It returns the new largest inside key.
-func (s *Scratch) swapAcross(keys []uint64, a int, top, low uint64) uint64 {
+// inside go back in. The ids of the list follow. It returns the new largest
+// inside key.
+func (s *Scratch) swapAcross(ids []int32, keys []uint64, a int, top, low uint64) uint64 {
 	slots, vals := s.slots[:0], s.vals[:0]
 	var kept uint64
 	for j, key := range keys[:a] {
@@ -277,7 +276,7 @@ func (s *Scratch) swapAcross(keys []uint64, a int, top, low uint64) uint64 {
 	}
 	insertionSort(vals)
 	for i, j := range slots {
-		keys[j] = vals[i]
+		keys[j], ids[j] = vals[i], int32(uint32(vals[i]))
 	}
 	s.slots, s.vals = slots, vals
 	return max(kept, vals[inside-1])
@@ -361,7 +360,7 @@ func (l *Lists) refresh(id int32, li *list, keys []uint64, ref float64, x, y flo
 		m += b2i(p != id)
 	}
 	ring = s.sortKeys(ring[:m], hi*hi)
-	return l.settle(li, id, keep, ring, reach)
+	return l.settle(li, id, keys[:keep], ring, reach, s)
 }
 
 // build builds the list of id from the grid.
@@ -380,7 +379,7 @@ func (l *Lists) build(id int32, li *list, x, y float32, g *Grid, s *Scratch) ([]
 	}
 	found = found[:m]
 	insertionSort(found) // ties by id
-	return l.settle(li, id, 0, found, reach)
+	return l.settle(li, id, s.list[:0], found, reach, s)
 }
 
 // settle stores the list of id made of its first keep keys and then more
@@ -391,15 +390,15 @@ func (l *Lists) build(id int32, li *list, x, y float32, g *Grid, s *Scratch) ([]
 // answer first, and the size of the answer, or -1 if the list cannot vouch
 // for this tick's answer (more than width points tie or crowd within the
 // k-th distance).
-func (l *Lists) settle(li *list, id int32, keep int, more []uint64, reach float64) ([]uint64, int) {
-	all := l.keys[int(id)*l.width:][:l.width]
+func (l *Lists) settle(li *list, id int32, kept, more []uint64, reach float64, s *Scratch) ([]uint64, int) {
+	keep := len(kept)
 	room := l.width - keep
 	if len(more) > room {
 		reach = math.Min(reach, dist(more[room])) // the first left out
 		more = more[:room]
 	}
-	copy(all[keep:], more)
-	keys := all[:keep+len(more)]
+	keys := append(kept, more...)
+	s.list = keys[:0]
 
 	a := min(l.k, len(keys))
 	var top uint64
@@ -414,6 +413,10 @@ func (l *Lists) settle(li *list, id int32, keep int, more []uint64, reach float6
 	end := len(keys)
 	for end > keep && dist(keys[end-1]) >= reach {
 		end--
+	}
+	ids := l.ids[int(id)*l.width:][:end]
+	for j, key := range keys[:end] {
+		ids[j] = int32(uint32(key))
 	}
 	li.n, li.ok = int32(end), true
 	li.reach, li.base = reach-l.eps, l.drift
@@ -448,9 +451,9 @@ func (l *Lists) Renumber(perm []int32) {
 	n := len(l.lists)
 	// Ids in the lists first, then the lists to their new places.
 	for i := range l.lists {
-		row := l.keys[i*l.width:][:l.lists[i].n]
-		for j, key := range row {
-			row[j] = key&^math.MaxUint32 | uint64(uint32(perm[uint32(key)]))
+		row := l.ids[i*l.width:][:l.lists[i].n]
+		for j, p := range row {
+			row[j] = perm[p]
 		}
 	}
 	l.done = resize(l.done, n)
@@ -462,12 +465,12 @@ func (l *Lists) Renumber(perm []int32) {
 			continue
 		}
 		li := l.lists[s]
-		copy(carry, l.keys[s*l.width:][:li.n])
+		copy(carry, l.ids[s*l.width:][:li.n])
 		for i := s; ; {
 			j := int(perm[i])
 			next := l.lists[j]
 			l.lists[j] = li
-			dst := l.keys[j*l.width:][:l.width]
+			dst := l.ids[j*l.width:][:l.width]
 			// Swap the rows: dst's content goes on with the cycle.
 			for k := range max(li.n, next.n) {
 				carry[k], dst[k] = dst[k], carry[k]
