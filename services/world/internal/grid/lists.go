@@ -212,8 +212,10 @@ func (l *Lists) Nearest(dst []int32, id int32, xs, ys []float32, g *Grid, s *Scr
 		s.Fallbacks++
 		return g.Nearest(dst, x, y, l.r, l.k, id, s)
 	}
-	for _, key := range keys[:n] {
-		dst = append(dst, int32(uint32(key)))
+	start := len(dst)
+	dst = slices.Grow(dst, n)[:start+n]
+	for j, key := range keys[:n] {
+		dst[start+j] = int32(uint32(key))
 	}
 	return dst
 }

@@ -179,11 +179,7 @@ func (k *worker) run(w *World, rs []receiver) {
 		// (reserved above, so it is never beyond the array). When they do
 		// not all fit, the nearest first while they do.
 		size := rec.Size(buf)
-		all := size
-		for _, j := range near {
-			all += int(v.lens[j])
-		}
-		if all > snapshot.MaxSize {
+		if size+len(near)*snapshot.MaxEntitySize > snapshot.MaxSize && !fits(size, near, v.lens) {
 			k.order = nearestFirst(near, k.order, v.xs, v.ys, r.id)
 			truncated++
 		}
@@ -216,6 +212,15 @@ func (k *worker) run(w *World, rs []receiver) {
 	}
 	k.buf, k.near, k.msgs = buf, near, msgs
 	k.snapshots, k.bytes, k.truncated = snapshots, bytes, truncated
+}
+
+// fits reports whether the chunks of near fit in a snapshot of size bytes
+// so far.
+func fits(size int, near []int32, lens []uint8) bool {
+	for _, j := range near {
+		size += int(lens[j])
+	}
+	return size <= snapshot.MaxSize
 }
 
 // nearestFirst sorts the ids of near by their distance from id, ties by
