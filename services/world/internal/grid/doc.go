@@ -17,9 +17,10 @@
 // nearest within 50) a fresh query scans about 150 points and sorts the 80
 // it finds, every tick, for every player, though the answer hardly changes
 // between ticks. A Lists keeps each query point's neighbours (those within
-// its k-th nearest's distance plus a skin), recomputes only their distances
-// and fixes their order with an insertion sort, and proves each answer exact
-// from a bound on how far points can have moved; see Lists for the argument.
+// its k-th nearest's distance plus a skin), recomputes only their distances,
+// keeps the k nearest apart from the rest (trading the few that change
+// sides), and proves each answer exact from a bound on how far points can
+// have moved; see Lists for the argument.
 //
 // Costs: Build is O(n + cells) and, once its arrays have grown to the
 // population, allocates nothing. Grid.Nearest costs one branch-free
@@ -37,9 +38,10 @@
 // positions anyway). The number of cells per side is capped at MaxCols: a
 // radius that small relative to the world gets wider cells, which stays
 // correct (a query scans as many rings as its radius needs) but scans more
-// points. Order among points at exactly the same distance is by their position
-// in the cell-sorted arrays (Grid.Nearest) or by id (Lists), which depends
-// only on the input: results are deterministic.
+// points. Grid.Nearest answers nearest first, Lists.Nearest in no particular
+// order. Among points at exactly the same distance, the nearer is the one
+// earlier in the cell-sorted arrays (Grid.Nearest) or with the lower id
+// (Lists), which depends only on the input: results are deterministic.
 //
 // Concurrency: Build must not run concurrently with anything. After Build,
 // any number of goroutines may query at once, each with its own Scratch;

@@ -17,9 +17,9 @@ import (
 // obey that bound (spawned, reused ids, teleported). Their sum, drift, bounds
 // how much closer a point outside a list can have come: an outsider is at
 // least reach − 2·drift away. Each query computes the distances of its list's
-// points, sorts them (an insertion sort: the order of the last tick is
-// nearly right), and checks that its k-th nearest is nearer than that bound:
-// then no outsider can be among the k nearest, and the answer is exact. When
+// points, finds its k nearest among them, and checks that the k-th of those
+// is nearer than that bound: then no outsider can be among the k nearest,
+// and the answer is exact. When
 // the margin runs thin, the list is extended from the grid (only the ring
 // between the old bound and the new reach is scanned) before it can fail;
 // if it fails anyway, the same happens at once. The threshold for that is

@@ -50,12 +50,15 @@
 //
 // The area of interest comes from neighbour lists kept across ticks
 // (grid.Lists): a query recomputes the distances of the ~40 entities of the
-// receiver's list, fixes their order (an insertion sort: last tick's order is
-// nearly right) and proves the answer exact from a bound on how far entities
-// can have moved since the list was built (MaxSpeed, measured each tick;
-// entities that break it, such as new ones, are reported to the lists one by
-// one). Now and then a list is extended from the grid. The answer is the one
-// a fresh grid query would give, for about a third of its cost.
+// receiver's list, keeps its 32 nearest apart from the rest (trading the few
+// that change sides since the last tick; no sort) and proves the answer
+// exact from a bound on how far entities can have moved since the list was
+// built (MaxSpeed, measured each tick; entities that break it, such as new
+// ones, are reported to the lists one by one). Now and then a list is
+// extended from the grid. The answer is the set a fresh grid query would
+// give, for about a third of its cost. A snapshot that must leave entities
+// out to fit snapshot.MaxSize (never at the default cap) sorts them nearest
+// first and cuts the farthest.
 //
 // Entities have local ids, dense and stable while they live, which index the
 // state copy and the lists. Every 128 views (or when a quarter of the
@@ -67,7 +70,7 @@
 // Config.Workers goroutines, each writing its own buffer and the lists of its
 // own receivers; buffers are reused across ticks, so a steady world allocates
 // nothing per snapshot (nor per tick with one worker). The output is large:
-// 10k full snapshots are about 13 MB per tick, and writing them is about a
+// 10k full snapshots are about 10 MB per tick, and writing them is about a
 // third of the tick. See BenchmarkTick in bench_test.go for measurements
 // against the previous implementation and a proto.Marshal baseline.
 //
