@@ -19,12 +19,11 @@ import (
 // least reach − 2·drift away. Each query computes the distances of its list's
 // points, finds its k nearest among them, and checks that the k-th of those
 // is nearer than that bound: then no outsider can be among the k nearest,
-// and the answer is exact. When
-// the margin runs thin, the list is extended from the grid (only the ring
-// between the old bound and the new reach is scanned) before it can fail;
-// if it fails anyway, the same happens at once. The threshold for that is
-// spread over the ids, so that lists built together are not all refreshed on
-// the same tick.
+// and the answer is exact. When the margin runs thin, the list is extended
+// from the grid (only the ring between the old bound and the new reach is
+// scanned) before it can fail; if it fails anyway, the same happens at once.
+// The threshold for that is spread over the ids, so that lists built
+// together are not all refreshed on the same tick.
 //
 // A list is not kept sorted but split: its first min(k, len) points are the
 // nearest, in any order. A query computes the distances of the list's points
@@ -41,10 +40,10 @@ import (
 // costs one scan of the cells around it. Ids given in spatial order
 // (Renumber) make the pass read fewer cache lines.
 //
-// The answers are the points of Grid.Nearest for the same points, in no
-// particular order: the k nearest within the radius by the same float32
-// squared distances. Of points at exactly the same distance, those with the
-// lower ids count as nearer, rather than those earlier in the grid.
+// An answer holds the points Grid.Nearest would return, in no particular
+// order: the k nearest within the radius, by the same float32 squared
+// distances. Of points at exactly the same distance, those with the lower
+// ids count as nearer, rather than those earlier in the grid.
 //
 // Concurrency: Reset, Grow, Moved, Jumped, Drop and Clear must not run
 // concurrently with anything. Nearest may run concurrently for distinct ids,

@@ -21,7 +21,7 @@ func TestSnapshotsMatchBruteForce(t *testing.T) {
 		cfg  Config
 	}{
 		{name: "default speed", cfg: Config{WorldSize: 200, AOICap: 16}},
-		{name: "fast, size-capped", cfg: Config{WorldSize: 200, AOICap: 40, MaxSpeed: 40}},
+		{name: "fast, size-capped", cfg: Config{WorldSize: 200, AOICap: 60, MaxSpeed: 40}}, // 60 do not fit 1300 bytes
 		{name: "every third tick", cfg: Config{WorldSize: 200, AOICap: 16, SnapshotEvery: 3, MaxSpeed: 20}},
 		{name: "two workers", cfg: Config{WorldSize: 200, AOICap: 16, Workers: 2}},
 		{name: "spread over three ticks", cfg: Config{WorldSize: 200, AOICap: 16, SnapshotEvery: 3, SnapshotSpread: true, MaxSpeed: 20}},
@@ -71,8 +71,13 @@ func TestSnapshotsMatchBruteForce(t *testing.T) {
 				checkAgainstBruteForce(t, w, sids, d)
 			}
 			s := w.Stats()
-			t.Logf("stats: %d snapshots, %d list builds, %d refreshes, %d fallbacks",
-				s.Snapshots, s.AOIBuilds, s.AOIRefreshes, s.AOIFallbacks)
+			t.Logf("stats: %d snapshots (%d cut by size), %d list builds, %d refreshes, %d fallbacks",
+				s.Snapshots, s.SnapshotsTruncated, s.AOIBuilds, s.AOIRefreshes, s.AOIFallbacks)
+			// The size-capped case must cut snapshots (nearest first), the
+			// others must not: 16 entities always fit.
+			if capped := tc.cfg.AOICap*snapshot.MaxEntitySize > snapshot.MaxSize; capped != (s.SnapshotsTruncated > 0) {
+				t.Fatalf("%d snapshots cut by size, with a cap of %d", s.SnapshotsTruncated, tc.cfg.AOICap)
+			}
 			// At the default speed most queries must be served by a kept
 			// list (else this test would not test them).
 			if tc.cfg.MaxSpeed == 0 && s.AOIBuilds*4 > s.Snapshots {

@@ -367,10 +367,10 @@ func TestSnapshotContent(t *testing.T) {
 
 func TestSnapshotSizeCapEnforced(t *testing.T) {
 	// 60 moving players within a few units: all within the radius and the
-	// cap, but 60 entities do not fit 1300 bytes.
+	// cap, but 60 entities (about 30 bytes each) do not fit 1300 bytes.
 	w := newWorld(t, Config{AOICap: 100})
 	for i := range 60 {
-		sid := uint64(1)<<63 | uint64(i) // 10-byte varint session ids: longest encodings
+		sid := uint64(1)<<63 | uint64(i)
 		w.Apply(bound(sid, "in-1"))
 		setPosition(t, w, sid, 500+float32(i%8), 500+float32(i/8))
 		w.Apply(inputs(input(sid, 1<<40, 0.3, 0.4)))
