@@ -16,6 +16,7 @@ const (
 	DefaultHandshakeRetry    = 250 * time.Millisecond
 	DefaultPingInterval      = 15 * time.Second
 	DefaultKeepAliveInterval = time.Second
+	DefaultSilenceTimeout    = 3 * time.Second
 	DefaultSnapshotBuffer    = 4
 )
 
@@ -54,6 +55,13 @@ type Config struct {
 	// it for this long, so the ingress does not unbind an idle endpoint.
 	// Zero means 1s.
 	KeepAliveInterval time.Duration
+	// SilenceTimeout: when nothing authentic (a snapshot or an ack) has
+	// arrived on a UDP for this long, it handshakes again from its socket.
+	// An ingress that restarted has forgotten the binding and drops every
+	// packet until then; one that did not simply acknowledges again. While
+	// the realm sends no snapshots (no world running), this repeats every
+	// SilenceTimeout. Zero means 3s; negative disables it.
+	SilenceTimeout time.Duration
 	// SnapshotBuffer is the capacity of UDP.Snapshots; when it is full the
 	// oldest snapshot is dropped for the new one. Zero means 4.
 	SnapshotBuffer int
@@ -94,6 +102,9 @@ func (c Config) resolve() (Config, error) {
 	}
 	if c.KeepAliveInterval <= 0 {
 		c.KeepAliveInterval = DefaultKeepAliveInterval
+	}
+	if c.SilenceTimeout == 0 {
+		c.SilenceTimeout = DefaultSilenceTimeout
 	}
 	if c.SnapshotBuffer <= 0 {
 		c.SnapshotBuffer = DefaultSnapshotBuffer

@@ -32,7 +32,10 @@
 // stale snapshot queued) — or, with Config.OnSnapshot, handed undecoded to a
 // callback on the socket's reader goroutine (for processes that play many
 // sessions, like the load generator). Rebind moves the session to a fresh local socket, as
-// a NAT rebinding or a network change would.
+// a NAT rebinding or a network change would. When nothing authentic arrives
+// for Config.SilenceTimeout, a UDP handshakes again from its socket by
+// itself: an ingress that restarted has forgotten the binding and drops the
+// client's packets until then.
 //
 // # Costs and limits
 //

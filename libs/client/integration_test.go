@@ -300,3 +300,38 @@ func TestWorld(t *testing.T) {
 		}
 	}
 }
+
+// TestHandshakeAgainAfterSilence: a restarted ingress has forgotten every
+// binding and drops the client's packets; the client, hearing nothing for
+// Config.SilenceTimeout, handshakes again from its socket, and its
+// snapshots resume.
+func TestHandshakeAgainAfterSilence(t *testing.T) {
+	r := realmtest.Start(t, realmtest.Options{})
+	cfg := r.ClientConfig(0)
+	cfg.SilenceTimeout = 300 * time.Millisecond
+	p, err := realmtest.LoginWith(realmtest.Context(t), cfg, "judy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	if err := p.Join(realmtest.Context(t)); err != nil {
+		t.Fatal(err)
+	}
+	realmtest.Recv(t, "a first snapshot", p.UDP.Snapshots())
+	if st := p.UDP.Stats(); st.SilenceHandshakes != 0 {
+		t.Fatalf("%d handshakes after silence while snapshots flow", st.SilenceHandshakes)
+	}
+
+	r.RestartIngress(0)
+	mark := p.UDP.Stats()
+	realmtest.WaitFor(t, "snapshots to resume after the ingress restart", func() bool {
+		return p.UDP.Stats().SnapshotsReceived >= mark.SnapshotsReceived+5
+	})
+	st := p.UDP.Stats()
+	if st.SilenceHandshakes == 0 || st.AcksReceived <= mark.AcksReceived {
+		t.Fatalf("snapshots resumed with %d silence handshakes and %d new acks", st.SilenceHandshakes, st.AcksReceived-mark.AcksReceived)
+	}
+	if got, want := p.UDP.Ack().GetEndpoint(), p.UDP.LocalAddr().String(); got != want {
+		t.Errorf("ack names endpoint %s, want the same socket %s", got, want)
+	}
+}

@@ -90,6 +90,7 @@ func (u *UDP) handle(l *link, pkt, plain []byte, now time.Time) []byte {
 		}
 		return plain
 	}
+	u.lastRecv.Store(now.UnixNano())
 
 	switch h.Type {
 	case wire.TypeHandshakeAck:

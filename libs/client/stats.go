@@ -9,6 +9,10 @@ type Stats struct {
 	KeepAlivesSent uint64
 	SendErrors     uint64 // packets the socket refused (for example after an ICMP unreachable)
 
+	// SilenceHandshakes counts the handshakes started because nothing
+	// arrived for Config.SilenceTimeout (see there).
+	SilenceHandshakes uint64
+
 	AcksReceived      uint64 // authenticated handshake acks
 	SnapshotsReceived uint64 // authenticated snapshots (decoded, unless Config.OnSnapshot takes them raw)
 	// SnapshotsDropped counts snapshots displaced from a full Snapshots
@@ -28,6 +32,7 @@ type Stats struct {
 // counters is the live, atomically updated form of Stats.
 type counters struct {
 	handshakesSent, inputsSent, keepAlivesSent, sendErrors      atomic.Uint64
+	silenceHandshakes                                           atomic.Uint64
 	acks, snapshots, snapshotsDropped, replayed, rejected, rerr atomic.Uint64
 }
 
@@ -37,6 +42,7 @@ func (c *counters) load() Stats {
 		InputsSent:        c.inputsSent.Load(),
 		KeepAlivesSent:    c.keepAlivesSent.Load(),
 		SendErrors:        c.sendErrors.Load(),
+		SilenceHandshakes: c.silenceHandshakes.Load(),
 		AcksReceived:      c.acks.Load(),
 		SnapshotsReceived: c.snapshots.Load(),
 		SnapshotsDropped:  c.snapshotsDropped.Load(),

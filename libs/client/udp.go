@@ -40,6 +40,7 @@ type UDP struct {
 	rebindMu  sync.Mutex // serialises Rebind
 
 	lastSend atomic.Int64 // Unix nanoseconds of the last packet sent
+	lastRecv atomic.Int64 // Unix nanoseconds of the last authentic packet received
 	stats    counters
 
 	mu      sync.Mutex // guards the fields below
@@ -117,6 +118,7 @@ func (u *UDP) join(ctx context.Context, addr string, timeout time.Duration) (*re
 		return nil, ErrClosed
 	}
 	u.remote, u.cur, u.ack = raddr, l, ack
+	u.lastRecv.Store(time.Now().UnixNano())
 	u.wg.Add(1) // under mu, before Close can wait
 	go u.keepAlive()
 	u.mu.Unlock()
@@ -241,17 +243,28 @@ func (u *UDP) send(typ wire.PacketType, msg proto.Message) error {
 }
 
 // keepAlive sends a KeepAlive packet whenever nothing was sent for about
-// Config.KeepAliveInterval, until Close.
+// Config.KeepAliveInterval, and handshakes again when nothing arrived for
+// Config.SilenceTimeout, until Close.
 func (u *UDP) keepAlive() {
 	defer u.wg.Done()
 	half := u.cfg.KeepAliveInterval / 2
-	t := time.NewTicker(half)
+	silence, every := u.cfg.SilenceTimeout, half
+	if silence > 0 {
+		every = max(min(every, silence/2), time.Millisecond)
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
+	var quiet time.Time // not before: the last silence handshake's end
 	for {
 		select {
 		case <-u.stop:
 			return
 		case now := <-t.C:
+			if silence > 0 && now.Sub(time.Unix(0, u.lastRecv.Load())) >= silence && now.Sub(quiet) >= silence {
+				u.handshakeAgain()
+				quiet = time.Now()
+				continue
+			}
 			if now.Sub(time.Unix(0, u.lastSend.Load())) < half {
 				continue
 			}
@@ -260,6 +273,35 @@ func (u *UDP) keepAlive() {
 			}
 		}
 	}
+}
+
+// handshakeAgain handshakes from the current socket after a silence (see
+// Config.SilenceTimeout), unless a Rebind is under way. A failure is logged;
+// the next silence tries again.
+func (u *UDP) handshakeAgain() {
+	if !u.rebindMu.TryLock() {
+		return
+	}
+	defer u.rebindMu.Unlock()
+	u.mu.Lock()
+	l := u.cur
+	u.mu.Unlock()
+	select { // an ack left from before the silence proves nothing
+	case <-l.acks:
+	default:
+	}
+	u.stats.silenceHandshakes.Add(1)
+	ack, err := u.handshake(context.Background(), l, u.cfg.HandshakeTimeout)
+	if err != nil {
+		if !errors.Is(err, ErrClosed) {
+			u.log.Warn("udp handshake after silence failed", zap.Duration("silence", u.cfg.SilenceTimeout), zap.Error(err))
+		}
+		return
+	}
+	u.mu.Lock()
+	u.ack = ack
+	u.mu.Unlock()
+	u.log.Debug("udp handshaken again after silence", zap.String("endpoint", ack.GetEndpoint()))
 }
 
 // Snapshots delivers the authenticated snapshots, oldest first, at most

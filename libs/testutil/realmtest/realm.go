@@ -160,7 +160,7 @@ func Start(t testing.TB, opts Options) *Realm {
 		r.StartWorld()
 	}
 	for i := range count(opts.Ingresses) {
-		r.Ingresses = append(r.Ingresses, r.startIngress(i))
+		r.Ingresses = append(r.Ingresses, r.startIngress(i, ""))
 	}
 	addrs := make([]string, len(r.Ingresses))
 	for i, ing := range r.Ingresses {
@@ -257,7 +257,8 @@ func (r *Realm) startLogin(i int, ingressAddrs []string) *Login {
 	return l
 }
 
-func (r *Realm) startIngress(i int) *Ingress {
+// startIngress starts ingress instance i, on listen if not empty.
+func (r *Realm) startIngress(i int, listen string) *Ingress {
 	r.t.Helper()
 	cfg := ingress.Config{
 		ID:       fmt.Sprintf("ingress-%d", i),
@@ -267,6 +268,9 @@ func (r *Realm) startIngress(i int) *Ingress {
 	}
 	if r.opts.Ingress != nil {
 		r.opts.Ingress(i, &cfg)
+	}
+	if listen != "" {
+		cfg.Listen = listen
 	}
 	var svc atomic.Pointer[ingress.Service]
 	nc := r.connect(r.url(ServiceIngress, i), cfg.ID, func() {
@@ -281,6 +285,20 @@ func (r *Realm) startIngress(i int) *Ingress {
 	svc.Store(s)
 	ing := &Ingress{Service: s, Addr: s.Addr().String(), Conn: nc}
 	ing.start(r.t, cfg.ID, nc, s.Run)
+	return ing
+}
+
+// RestartIngress stops ingress instance i and starts a new one with the same
+// id on the same UDP address, as a crash or a deploy would: the new instance
+// holds no bindings, so its clients' packets are dropped until they
+// handshake again. It replaces Ingresses[i]; call it from the test's
+// goroutine, with no other goroutine reading Ingresses.
+func (r *Realm) RestartIngress(i int) *Ingress {
+	r.t.Helper()
+	old := r.Ingresses[i]
+	old.Stop()
+	ing := r.startIngress(i, old.Addr)
+	r.Ingresses[i] = ing
 	return ing
 }
 
