@@ -5,12 +5,17 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ecs-realm/realm/libs/bus"
 	"github.com/ecs-realm/realm/libs/testutil/cputime"
+	"github.com/ecs-realm/realm/libs/testutil/natstest"
+	"github.com/ecs-realm/realm/libs/testutil/wait"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 	"github.com/ecs-realm/realm/services/world/internal/snapshot"
 )
@@ -90,6 +95,63 @@ func BenchmarkTick(b *testing.B) {
 				base.step(bw.w)
 			}
 			cputime.Report(b, cpu)
+		})
+	}
+}
+
+// BenchmarkTickPublish is BenchmarkTick/workers=GOMAXPROCS with what the
+// world service does after each Step: publishing every batch on its
+// ingress's subject, to an embedded NATS server that delivers them to a
+// subscriber in the same process (the all-in-one realm's ingress). An op is
+// Step plus the publishes; the server's and the subscriber's work runs on
+// their own goroutines, on the same cores. Compare with BenchmarkTick.
+func BenchmarkTickPublish(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("players=%d", n), func(b *testing.B) {
+			_, url := natstest.Start(b)
+			nc, err := bus.Connect(url, bus.Options{Name: "bench-world"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer nc.Close()
+			sub, err := bus.Connect(url, bus.Options{Name: "bench-ingress"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer sub.Close()
+			var received atomic.Int64
+			s, err := sub.NATS().Subscribe(bus.IngressOutSubject("*"), func(m *nats.Msg) { received.Add(int64(len(m.Data))) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.SetPendingLimits(-1, -1); err != nil {
+				b.Fatal(err)
+			}
+			if err := sub.NATS().Flush(); err != nil {
+				b.Fatal(err)
+			}
+			bw := newBenchWorld(b, n, Config{})
+			for range 20 {
+				bw.tick()
+			}
+			b.ReportAllocs()
+			var published int64
+			cpu := cputime.Process()
+			for b.Loop() {
+				for _, bt := range bw.tick() {
+					if err := nc.NATS().Publish(bus.IngressOutSubject(bt.IngressID), bt.Payload); err != nil {
+						b.Fatal(err)
+					}
+					published += int64(len(bt.Payload))
+				}
+			}
+			cputime.Report(b, cpu)
+			b.ReportMetric(float64(published)/float64(b.N)/1e6, "MB/op")
+			b.StopTimer()
+			if err := nc.NATS().Flush(); err != nil {
+				b.Fatal(err)
+			}
+			wait.For(b, 30*time.Second, "the subscriber to receive every batch", func() bool { return received.Load() >= published })
 		})
 	}
 }

@@ -4,7 +4,10 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/ecs-realm/realm/libs/testutil/natstest"
 )
 
-// Step starts worker goroutines: none may outlive it.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// Step starts worker goroutines: none may outlive it. (BenchmarkTickPublish
+// runs an embedded NATS server.)
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, natstest.IgnoreServerTicker()) }
