@@ -16,7 +16,7 @@ const size = realmtest.DefaultWorldSize
 
 // aoiCap is the world's default cap on the other entities in one snapshot,
 // and minFit how many always fit in a snapshot's byte budget (1300 bytes,
-// at most 37 per nearby entity: see services/world/internal/snapshot).
+// at most 37 per nearby entity: see libs/snapshot).
 const (
 	aoiCap = 32
 	minFit = 32

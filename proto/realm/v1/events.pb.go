@@ -545,19 +545,100 @@ func (x *SessionSnapshot) GetSnapshot() []byte {
 	return nil
 }
 
+// SessionView is one player's snapshot as references into its batch's
+// entities: ingress assembles the Snapshot (server_tick, last_input_sequence,
+// self with session_id, nearby) from them before sealing it.
+type SessionView struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	SessionId         uint64                 `protobuf:"varint,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	LastInputSequence uint64                 `protobuf:"varint,2,opt,name=last_input_sequence,json=lastInputSequence,proto3" json:"last_input_sequence,omitempty"`
+	// self is the byte offset in SnapshotBatch.entities of the player's own
+	// entity.
+	Self uint32 `protobuf:"varint,3,opt,name=self,proto3" json:"self,omitempty"`
+	// nearby are the byte offsets in SnapshotBatch.entities of the entities
+	// the player sees.
+	Nearby        []uint32 `protobuf:"varint,4,rep,packed,name=nearby,proto3" json:"nearby,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionView) Reset() {
+	*x = SessionView{}
+	mi := &file_realm_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionView) ProtoMessage() {}
+
+func (x *SessionView) ProtoReflect() protoreflect.Message {
+	mi := &file_realm_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionView.ProtoReflect.Descriptor instead.
+func (*SessionView) Descriptor() ([]byte, []int) {
+	return file_realm_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SessionView) GetSessionId() uint64 {
+	if x != nil {
+		return x.SessionId
+	}
+	return 0
+}
+
+func (x *SessionView) GetLastInputSequence() uint64 {
+	if x != nil {
+		return x.LastInputSequence
+	}
+	return 0
+}
+
+func (x *SessionView) GetSelf() uint32 {
+	if x != nil {
+		return x.Self
+	}
+	return 0
+}
+
+func (x *SessionView) GetNearby() []uint32 {
+	if x != nil {
+		return x.Nearby
+	}
+	return nil
+}
+
 // SnapshotBatch: realm.ingress.<ingress_id>.out, published by world once per
-// snapshot tick for the sessions bound through that ingress instance.
+// snapshot tick for the sessions bound through that ingress instance. A
+// player's snapshot comes either whole (snapshots) or as a view (views) of
+// entities encoded once per batch, which most neighbouring players share.
 type SnapshotBatch struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ServerTick    uint64                 `protobuf:"varint,1,opt,name=server_tick,json=serverTick,proto3" json:"server_tick,omitempty"`
-	Snapshots     []*SessionSnapshot     `protobuf:"bytes,2,rep,name=snapshots,proto3" json:"snapshots,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ServerTick uint64                 `protobuf:"varint,1,opt,name=server_tick,json=serverTick,proto3" json:"server_tick,omitempty"`
+	Snapshots  []*SessionSnapshot     `protobuf:"bytes,2,rep,name=snapshots,proto3" json:"snapshots,omitempty"`
+	// entities are Snapshot.nearby fields (tag, length, EntityState without
+	// session_id), back to back, each encoded once per batch.
+	Entities      []byte         `protobuf:"bytes,3,opt,name=entities,proto3" json:"entities,omitempty"`
+	Views         []*SessionView `protobuf:"bytes,4,rep,name=views,proto3" json:"views,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SnapshotBatch) Reset() {
 	*x = SnapshotBatch{}
-	mi := &file_realm_v1_events_proto_msgTypes[7]
+	mi := &file_realm_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -569,7 +650,7 @@ func (x *SnapshotBatch) String() string {
 func (*SnapshotBatch) ProtoMessage() {}
 
 func (x *SnapshotBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_realm_v1_events_proto_msgTypes[7]
+	mi := &file_realm_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -582,7 +663,7 @@ func (x *SnapshotBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotBatch.ProtoReflect.Descriptor instead.
 func (*SnapshotBatch) Descriptor() ([]byte, []int) {
-	return file_realm_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_realm_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SnapshotBatch) GetServerTick() uint64 {
@@ -599,6 +680,20 @@ func (x *SnapshotBatch) GetSnapshots() []*SessionSnapshot {
 	return nil
 }
 
+func (x *SnapshotBatch) GetEntities() []byte {
+	if x != nil {
+		return x.Entities
+	}
+	return nil
+}
+
+func (x *SnapshotBatch) GetViews() []*SessionView {
+	if x != nil {
+		return x.Views
+	}
+	return nil
+}
+
 // ResyncRequest: realm.ingress.resync, published by a world on start (and on
 // NATS reconnect): every ingress instance re-publishes its bindings as
 // EndpointBound with resync = true.
@@ -611,7 +706,7 @@ type ResyncRequest struct {
 
 func (x *ResyncRequest) Reset() {
 	*x = ResyncRequest{}
-	mi := &file_realm_v1_events_proto_msgTypes[8]
+	mi := &file_realm_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +718,7 @@ func (x *ResyncRequest) String() string {
 func (*ResyncRequest) ProtoMessage() {}
 
 func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_realm_v1_events_proto_msgTypes[8]
+	mi := &file_realm_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +731,7 @@ func (x *ResyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncRequest.ProtoReflect.Descriptor instead.
 func (*ResyncRequest) Descriptor() ([]byte, []int) {
-	return file_realm_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_realm_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ResyncRequest) GetWorldId() string {
@@ -695,11 +790,19 @@ const file_realm_v1_events_proto_rawDesc = "" +
 	"\x0fSessionSnapshot\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\x04R\tsessionId\x12\x1a\n" +
-	"\bsnapshot\x18\x02 \x01(\fR\bsnapshot\"i\n" +
+	"\bsnapshot\x18\x02 \x01(\fR\bsnapshot\"\x88\x01\n" +
+	"\vSessionView\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\x04R\tsessionId\x12.\n" +
+	"\x13last_input_sequence\x18\x02 \x01(\x04R\x11lastInputSequence\x12\x12\n" +
+	"\x04self\x18\x03 \x01(\rR\x04self\x12\x16\n" +
+	"\x06nearby\x18\x04 \x03(\rR\x06nearby\"\xb2\x01\n" +
 	"\rSnapshotBatch\x12\x1f\n" +
 	"\vserver_tick\x18\x01 \x01(\x04R\n" +
 	"serverTick\x127\n" +
-	"\tsnapshots\x18\x02 \x03(\v2\x19.realm.v1.SessionSnapshotR\tsnapshots\"*\n" +
+	"\tsnapshots\x18\x02 \x03(\v2\x19.realm.v1.SessionSnapshotR\tsnapshots\x12\x1a\n" +
+	"\bentities\x18\x03 \x01(\fR\bentities\x12+\n" +
+	"\x05views\x18\x04 \x03(\v2\x15.realm.v1.SessionViewR\x05views\"*\n" +
 	"\rResyncRequest\x12\x19\n" +
 	"\bworld_id\x18\x01 \x01(\tR\aworldId*\xa4\x01\n" +
 	"\fUnbindReason\x12\x1d\n" +
@@ -722,7 +825,7 @@ func file_realm_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_realm_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_realm_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_realm_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_realm_v1_events_proto_goTypes = []any{
 	(UnbindReason)(0),       // 0: realm.v1.UnbindReason
 	(*SessionOpened)(nil),   // 1: realm.v1.SessionOpened
@@ -732,22 +835,24 @@ var file_realm_v1_events_proto_goTypes = []any{
 	(*SessionInput)(nil),    // 5: realm.v1.SessionInput
 	(*InputBatch)(nil),      // 6: realm.v1.InputBatch
 	(*SessionSnapshot)(nil), // 7: realm.v1.SessionSnapshot
-	(*SnapshotBatch)(nil),   // 8: realm.v1.SnapshotBatch
-	(*ResyncRequest)(nil),   // 9: realm.v1.ResyncRequest
-	(CloseReason)(0),        // 10: realm.v1.CloseReason
-	(*PlayerInput)(nil),     // 11: realm.v1.PlayerInput
+	(*SessionView)(nil),     // 8: realm.v1.SessionView
+	(*SnapshotBatch)(nil),   // 9: realm.v1.SnapshotBatch
+	(*ResyncRequest)(nil),   // 10: realm.v1.ResyncRequest
+	(CloseReason)(0),        // 11: realm.v1.CloseReason
+	(*PlayerInput)(nil),     // 12: realm.v1.PlayerInput
 }
 var file_realm_v1_events_proto_depIdxs = []int32{
-	10, // 0: realm.v1.SessionClosed.reason:type_name -> realm.v1.CloseReason
+	11, // 0: realm.v1.SessionClosed.reason:type_name -> realm.v1.CloseReason
 	0,  // 1: realm.v1.EndpointUnbound.reason:type_name -> realm.v1.UnbindReason
-	11, // 2: realm.v1.SessionInput.input:type_name -> realm.v1.PlayerInput
+	12, // 2: realm.v1.SessionInput.input:type_name -> realm.v1.PlayerInput
 	5,  // 3: realm.v1.InputBatch.inputs:type_name -> realm.v1.SessionInput
 	7,  // 4: realm.v1.SnapshotBatch.snapshots:type_name -> realm.v1.SessionSnapshot
-	5,  // [5:5] is the sub-list for method output_type
-	5,  // [5:5] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	8,  // 5: realm.v1.SnapshotBatch.views:type_name -> realm.v1.SessionView
+	6,  // [6:6] is the sub-list for method output_type
+	6,  // [6:6] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_realm_v1_events_proto_init() }
@@ -763,7 +868,7 @@ func file_realm_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_realm_v1_events_proto_rawDesc), len(file_realm_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ecs-realm/realm/libs/bus"
+	"github.com/ecs-realm/realm/libs/snapshot"
 	"github.com/ecs-realm/realm/libs/wire"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 	"github.com/ecs-realm/realm/services/ingress/udpserver"
@@ -150,36 +151,56 @@ const snapBatch = 64
 
 // onSnapshots seals each snapshot for its session and sends it to the
 // session's endpoint, up to snapBatch datagrams per udpserver.WriteBatch
-// (sendmmsg on Linux). It runs on the subscription's goroutine, one batch at
-// a time, so the snapshot buffers need no lock. A snapshot is sealed, with
-// its sequence, when it is reached, and sent at most snapBatch-1 snapshots
-// later, before onSnapshots returns.
+// (sendmmsg on Linux): the whole snapshots first, then those it assembles
+// from the views and the batch's entities (snapshot.Assemble). It runs on
+// the subscription's goroutine, one batch at a time, so the snapshot
+// buffers need no lock. A snapshot is sealed, with its sequence, when it is
+// reached, and sent at most snapBatch-1 snapshots later, before onSnapshots
+// returns.
 func (s *Service) onSnapshots(m *realmv1.SnapshotBatch) {
 	msgs := s.snapMsgs[:0]
 	for _, ss := range m.GetSnapshots() {
-		id := ss.GetSessionId()
-		st, ok := s.reg.Get(id)
-		ep, bound := s.reg.Endpoint(id)
-		if !ok || !bound || st.gone.Load() {
-			s.m.skipped[skipUnknown].Inc()
-			continue
-		}
-		i := len(msgs)
-		pkt, err := wire.SealPacket(s.snapBufs[i][:0], st.s2c, wire.TypeSnapshot, st.seq.Next(), ss.GetSnapshot())
+		msgs = s.queueSnapshot(msgs, ss.GetSessionId(), ss.GetSnapshot())
+	}
+	tick, entities := m.GetServerTick(), m.GetEntities()
+	for _, v := range m.GetViews() {
+		id := v.GetSessionId()
+		plain, err := snapshot.Assemble(s.viewBuf[:0], tick, v.GetLastInputSequence(), id, entities, v.GetSelf(), v.GetNearby())
 		if err != nil {
-			s.m.skipped[skipTooLarge].Inc()
+			s.m.skipped[skipBadView].Inc()
 			continue
 		}
-		s.snapBufs[i] = pkt[:0]
-		msgs = append(msgs, udpserver.Message{Buf: pkt, Addr: ep})
-		if len(msgs) == snapBatch {
-			s.sendSnapshots(msgs)
-			msgs = msgs[:0]
-		}
+		s.viewBuf = plain[:0]
+		msgs = s.queueSnapshot(msgs, id, plain)
 	}
 	if len(msgs) > 0 {
 		s.sendSnapshots(msgs)
 	}
+}
+
+// queueSnapshot seals plain, the snapshot of session id, into the next
+// snapshot buffer and adds it to msgs, sending msgs when they are
+// snapBatch. It returns msgs.
+func (s *Service) queueSnapshot(msgs []udpserver.Message, id uint64, plain []byte) []udpserver.Message {
+	st, ok := s.reg.Get(id)
+	ep, bound := s.reg.Endpoint(id)
+	if !ok || !bound || st.gone.Load() {
+		s.m.skipped[skipUnknown].Inc()
+		return msgs
+	}
+	i := len(msgs)
+	pkt, err := wire.SealPacket(s.snapBufs[i][:0], st.s2c, wire.TypeSnapshot, st.seq.Next(), plain)
+	if err != nil {
+		s.m.skipped[skipTooLarge].Inc()
+		return msgs
+	}
+	s.snapBufs[i] = pkt[:0]
+	msgs = append(msgs, udpserver.Message{Buf: pkt, Addr: ep})
+	if len(msgs) == snapBatch {
+		s.sendSnapshots(msgs)
+		msgs = msgs[:0]
+	}
+	return msgs
 }
 
 // sendSnapshots sends sealed snapshots and counts each one sent, or refused

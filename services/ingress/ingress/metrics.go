@@ -46,6 +46,7 @@ const (
 const (
 	skipUnknown   = "unknown_session" // not registered or not bound here
 	skipTooLarge  = "too_large"       // does not fit one packet
+	skipBadView   = "bad_view"        // a view that does not describe a snapshot (snapshot.ErrBadView)
 	skipSendError = "send_error"      // the socket refused it
 )
 
@@ -126,7 +127,7 @@ func newMetrics(reg prometheus.Registerer, srv *udpserver.Server, bindings, sess
 	for _, r := range []string{unbindClosed, unbindIdle, unbindShutdown, unbindMoved, unbindDisplaced} {
 		m.unbinds[r] = unbinds.WithLabelValues(r)
 	}
-	for _, r := range []string{skipUnknown, skipTooLarge, skipSendError} {
+	for _, r := range []string{skipUnknown, skipTooLarge, skipBadView, skipSendError} {
 		m.skipped[r] = skipped.WithLabelValues(r)
 	}
 	stat := func(name, help string, f func(udpserver.Stats) uint64) prometheus.Collector {

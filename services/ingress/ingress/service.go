@@ -16,6 +16,7 @@ import (
 
 	"github.com/ecs-realm/realm/libs/bus"
 	"github.com/ecs-realm/realm/libs/session"
+	"github.com/ecs-realm/realm/libs/snapshot"
 	"github.com/ecs-realm/realm/libs/wire"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 	"github.com/ecs-realm/realm/services/ingress/udpserver"
@@ -62,6 +63,7 @@ type Service struct {
 	// are used only by the snapshot subscription's goroutine (onSnapshots).
 	snapBufs [snapBatch][]byte
 	snapMsgs []udpserver.Message
+	viewBuf  []byte // a view's Snapshot, assembled before it is sealed
 
 	// bindMu serialises every change of a binding with the event announcing
 	// it, so that events about one session are published in the order the
@@ -115,6 +117,7 @@ func New(cfg Config, nc *bus.Conn, log *zap.Logger) (*Service, error) {
 		revoked:  newRevokedSet(cfg.MaxRevoked),
 		ackBuf:   make([]byte, 0, wire.MaxPacketSize),
 		snapMsgs: make([]udpserver.Message, 0, snapBatch),
+		viewBuf:  make([]byte, 0, snapshot.MaxSize),
 		epoch:    time.Now(),
 	}
 	// One backing array for the snapshot buffers, each wire.MaxPacketSize:

@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ecs-realm/realm/libs/bus"
+	"github.com/ecs-realm/realm/libs/snapshot"
 	"github.com/ecs-realm/realm/libs/wire"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 )
@@ -52,6 +53,63 @@ func TestSnapshotsBatched(t *testing.T) {
 	}
 }
 
+// viewBatch returns a SnapshotBatch of views, one per session of sessions,
+// each showing itself and the other sessions' entities, and the Snapshot
+// each session must receive from it.
+func viewBatch(tick uint64, sessions ...uint64) (*realmv1.SnapshotBatch, map[uint64]*realmv1.Snapshot) {
+	batch := &realmv1.SnapshotBatch{ServerTick: tick}
+	offs := make([]uint32, len(sessions))
+	state := func(i int) *realmv1.EntityState {
+		return &realmv1.EntityState{EntityId: uint64(i + 1), Position: &realmv1.Vec2{X: float32(i), Y: 2}, Velocity: &realmv1.Vec2{X: 1}}
+	}
+	for i := range sessions {
+		offs[i] = uint32(len(batch.Entities))
+		batch.Entities = snapshot.AppendNearby(batch.Entities, &snapshot.Entity{EntityID: uint64(i + 1), X: float32(i), Y: 2, VX: 1})
+	}
+	want := make(map[uint64]*realmv1.Snapshot)
+	for i, sid := range sessions {
+		v := &realmv1.SessionView{SessionId: sid, LastInputSequence: uint64(10 + i), Self: offs[i]}
+		self := state(i)
+		self.SessionId = sid
+		s := &realmv1.Snapshot{ServerTick: tick, LastInputSequence: uint64(10 + i), Self: self}
+		for j := range sessions {
+			if j != i {
+				v.Nearby = append(v.Nearby, offs[j])
+				s.Nearby = append(s.Nearby, state(j))
+			}
+		}
+		batch.Views = append(batch.Views, v)
+		want[sid] = s
+	}
+	return batch, want
+}
+
+// TestSnapshotViews publishes a SnapshotBatch of views: each client gets
+// the Snapshot its view describes, assembled from the batch's entities; a
+// view with an offset outside them is skipped and counted.
+func TestSnapshotViews(t *testing.T) {
+	e := newEnv(t, Config{ID: "ingress-views"})
+	clients := []*client{e.newClient(51), e.newClient(52), e.newClient(53)}
+	for _, c := range clients {
+		c.handshake()
+	}
+	batch, want := viewBatch(42, 51, 52, 53)
+	batch.Views = append(batch.Views, &realmv1.SessionView{SessionId: 52, Self: uint32(len(batch.Entities))})
+	if err := e.obs.Publish(bus.IngressOutSubject("ingress-views"), batch); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range clients {
+		got := new(realmv1.Snapshot)
+		c.open(wire.TypeSnapshot, got)
+		if w := want[c.id]; !proto.Equal(got, w) {
+			t.Fatalf("session %d got %v, want %v", c.id, got, w)
+		}
+	}
+	waitFor(t, "the bad view counted", func() bool {
+		return counter(t, e.svc.m.snapshots) == 3 && counter(t, e.svc.m.skipped[skipBadView]) == 1
+	})
+}
+
 // TestSnapshotAllocs checks that sealing and sending snapshots allocates
 // nothing in steady state.
 func TestSnapshotAllocs(t *testing.T) {
@@ -77,6 +135,11 @@ func TestSnapshotAllocs(t *testing.T) {
 	}
 	if got := counter(t, e.svc.m.snapshots); got != 21*100 {
 		t.Errorf("snapshots sent = %v, want %d", got, 21*100)
+	}
+	// Views are assembled in a buffer of the service's: no allocation either.
+	views, _ := viewBatch(9, 41, 41, 41, 41)
+	if allocs := testing.AllocsPerRun(20, func() { e.svc.onSnapshots(views) }); allocs != 0 {
+		t.Errorf("onSnapshots of %d views allocates %.1f times, want 0", len(views.Views), allocs)
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	"github.com/ecs-realm/realm/services/world/internal/grid"
-	"github.com/ecs-realm/realm/services/world/internal/snapshot"
+	"github.com/ecs-realm/realm/libs/snapshot"
 )
 
 // minPerWorker is the fewest snapshot receivers worth a worker goroutine of

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
-	"github.com/ecs-realm/realm/services/world/internal/snapshot"
+	"github.com/ecs-realm/realm/libs/snapshot"
 )
 
 // TestSnapshotsMatchBruteForce steps a world of moving players through

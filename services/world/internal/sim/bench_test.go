@@ -17,7 +17,7 @@ import (
 	"github.com/ecs-realm/realm/libs/testutil/natstest"
 	"github.com/ecs-realm/realm/libs/testutil/wait"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
-	"github.com/ecs-realm/realm/services/world/internal/snapshot"
+	"github.com/ecs-realm/realm/libs/snapshot"
 )
 
 // benchWorld is a world of n players spread over the default 1000×1000 map

@@ -8,7 +8,7 @@ import (
 
 	"github.com/ecs-realm/realm/libs/bus"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
-	"github.com/ecs-realm/realm/services/world/internal/snapshot"
+	"github.com/ecs-realm/realm/libs/snapshot"
 )
 
 func newWorld(t testing.TB, cfg Config) *World {

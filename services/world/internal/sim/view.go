@@ -6,7 +6,7 @@ import (
 
 	"github.com/mlange-42/ark/ecs"
 
-	"github.com/ecs-realm/realm/services/world/internal/snapshot"
+	"github.com/ecs-realm/realm/libs/snapshot"
 )
 
 // view is what the snapshot phase reads: a copy of the state made after the

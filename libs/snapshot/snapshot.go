@@ -131,12 +131,13 @@ func AppendSelf(dst, chunk []byte, session uint64) []byte {
 		return dst
 	}
 	body := chunk[2:]
-	id := 0 // the entity id field's length
+	id := 0 // the entity id field's length (a cut varint ends the body)
 	if len(body) > 0 && body[0] == tagEntityID {
-		id = 2
-		for id < len(body) && body[id-1] >= 0x80 {
+		id = 1
+		for id < len(body) && body[id] >= 0x80 {
 			id++
 		}
+		id = min(id+1, len(body))
 	}
 	dst = append(dst, tagSelf, byte(len(body)+varintFieldSize(session)))
 	dst = append(dst, body[:id]...)

@@ -6,7 +6,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
-	"github.com/ecs-realm/realm/services/world/internal/snapshot"
+	"github.com/ecs-realm/realm/libs/snapshot"
 )
 
 func ExampleAppendNearby() {

@@ -10,6 +10,15 @@
 // shows, written into a buffer the caller reuses: no allocation in steady
 // state, and the cost of a snapshot is little more than its copies.
 //
+// Views: most of a snapshot's bytes are entities its neighbours' snapshots
+// carry too. A SnapshotBatch can therefore hold each entity once (its
+// entities field, AppendEntities) and each player's snapshot as a view of
+// byte offsets into it (AppendView); the world sends those, and ingress
+// turns each view back into the player's Snapshot (Assemble) just before
+// sealing it, so the bytes on NATS are several times fewer than the bytes
+// on the wire to the players. Both services use this package: the world to
+// encode, ingress to assemble.
+//
 // The bytes are exactly what proto.Marshal produces for the equivalent
 // message (fields in number order, proto3 zero scalars omitted, -0.0 floats
 // kept), so any protobuf decoder reads them; the tests check this against

@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/ecs-realm/realm/services/world/internal/snapshot"
+	"github.com/ecs-realm/realm/libs/snapshot"
 )
 
 // FuzzAppend encodes a snapshot of self and n copies of a nearby entity,

@@ -9,7 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
-	"github.com/ecs-realm/realm/services/world/internal/snapshot"
+	"github.com/ecs-realm/realm/libs/snapshot"
 )
 
 // message is the realm.v1.EntityState equivalent of e as a nearby entity,
