@@ -7,8 +7,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 	"github.com/ecs-realm/realm/libs/snapshot"
+	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 )
 
 func TestRecordMatchesProtoMarshal(t *testing.T) {

@@ -62,6 +62,12 @@ func EntitySize(e *Entity) int {
 	return 2 + entityBodySize(e)
 }
 
+// SelfChunkSize returns the size of the self field AppendSelf makes of
+// chunk for session.
+func SelfChunkSize(chunk []byte, session uint64) int {
+	return len(chunk) + varintFieldSize(session)
+}
+
 // SelfSize returns the size of e encoded as Snapshot.self (AppendSelf).
 func SelfSize(e *Entity) int {
 	return EntitySize(e) + varintFieldSize(e.SessionID)

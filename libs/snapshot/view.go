@@ -2,8 +2,11 @@ package snapshot
 
 import (
 	"errors"
+	"fmt"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 )
 
 // Tags of SnapshotBatch.entities and .views, and of realm.v1.SessionView.
@@ -16,24 +19,27 @@ const (
 	tagViewNearby    = byte(4<<3 | protowire.BytesType)  // SessionView.nearby, packed
 )
 
-// ErrBadView is returned by Assemble for a view that does not describe a
-// valid snapshot: an offset that is not the start of a nearby field inside
-// the entities, or a snapshot larger than MaxSize.
+// ErrBadView is returned for entities that are not nearby fields back to
+// back (Table.Parse), and for a view that names an entity the table does
+// not have or describes a snapshot larger than MaxSize (Table.Assemble).
 var ErrBadView = errors.New("snapshot: bad view")
 
 // A SnapshotBatch of views is AppendBatchHeader, any number of AppendView
-// records and, last, AppendEntities with the entity table the views point
+// records and, last, AppendEntities with the entity table the views index
 // into: the table grows while the views are written. Protobuf decoders take
 // fields in any order, so the message decodes as if entities came first.
+// Views name entities by their index in the table (0 for the first): self
+// as a varint, the nearby ones as 2 bytes each, little-endian, so a table
+// holds at most MaxEntities.
+
+// MaxEntities is the most entities a batch's table can hold.
+const MaxEntities = 1 << 16
 
 // AppendView appends one SnapshotBatch.views record: a SessionView of
-// session, whose own entity is at byte offset self of the batch's entities
-// and whose nearby entities are at the offsets nearby, in that order.
-func AppendView(dst []byte, session, lastInput uint64, self uint32, nearby []uint32) []byte {
-	packed := 0
-	for _, off := range nearby {
-		packed += protowire.SizeVarint(uint64(off))
-	}
+// session, whose own entity is entity self of the batch's table and whose
+// nearby entities are the entities nearby, in that order.
+func AppendView(dst []byte, session, lastInput uint64, self uint16, nearby []uint16) []byte {
+	packed := 2 * len(nearby)
 	body := varintFieldSize(session) + varintFieldSize(lastInput) + varintFieldSize(uint64(self)) + bytesFieldSize(packed)
 	dst = append(dst, tagBatchView)
 	dst = protowire.AppendVarint(dst, uint64(body))
@@ -45,14 +51,14 @@ func AppendView(dst []byte, session, lastInput uint64, self uint32, nearby []uin
 	}
 	dst = append(dst, tagViewNearby)
 	dst = protowire.AppendVarint(dst, uint64(packed))
-	for _, off := range nearby {
-		dst = protowire.AppendVarint(dst, uint64(off))
+	for _, i := range nearby {
+		dst = append(dst, byte(i), byte(i>>8))
 	}
 	return dst
 }
 
 // AppendEntities appends SnapshotBatch.entities: table, the nearby chunks
-// (AppendNearby, PutNearby) the batch's views point into, back to back.
+// (AppendNearby, PutNearby) the batch's views index, back to back.
 func AppendEntities(dst, table []byte) []byte {
 	if len(table) == 0 {
 		return dst
@@ -71,22 +77,58 @@ func EntitiesHeaderSize(n int) int {
 	return 1 + protowire.SizeVarint(uint64(n))
 }
 
+// Table is a batch's entities, indexed for Assemble. The zero value is an
+// empty table; Parse fills it, reusing its memory.
+type Table struct {
+	entities []byte
+	offs     []uint32 // where each entity starts
+}
+
+// Parse indexes entities (SnapshotBatch.entities), which must be nearby
+// fields back to back (else ErrBadView, and the table is empty). The table
+// keeps a reference to entities.
+func (t *Table) Parse(entities []byte) error {
+	t.entities, t.offs = entities, t.offs[:0]
+	for off := 0; off < len(entities); {
+		if len(entities)-off < 2 || entities[off] != tagNearby || entities[off+1] >= 0x80 ||
+			off+2+int(entities[off+1]) > len(entities) {
+			t.entities, t.offs = nil, t.offs[:0]
+			return fmt.Errorf("%w: entities malformed at byte %d", ErrBadView, off)
+		}
+		t.offs = append(t.offs, uint32(off))
+		off += 2 + int(entities[off+1])
+	}
+	return nil
+}
+
+// Len returns the number of entities in the table.
+func (t *Table) Len() int { return len(t.offs) }
+
+// chunk returns entity i, if the table has it.
+func (t *Table) chunk(i uint32) ([]byte, bool) {
+	if uint64(i) >= uint64(len(t.offs)) {
+		return nil, false
+	}
+	off := t.offs[i]
+	return t.entities[off : off+2+uint32(t.entities[off+1])], true
+}
+
 // Assemble appends the Snapshot a SessionView describes: server tick tick,
-// lastInput, self (the chunk at byte offset self of entities, with session
-// as its session id) and the chunks at the offsets nearby. It checks only
-// that every offset starts a nearby field that lies inside entities and
-// that the snapshot fits MaxSize (else ErrBadView, dst unchanged); the
-// entities themselves are the world's encoding, decoded by the client.
-func Assemble(dst []byte, tick, lastInput, session uint64, entities []byte, self uint32, nearby []uint32) ([]byte, error) {
+// lastInput, self (entity self of the table, with session as its session
+// id) and the entities nearby (2-byte little-endian indexes). A view that
+// names an entity the table does not have, has an odd nearby, or whose
+// snapshot exceeds MaxSize, is refused (ErrBadView, dst unchanged); the
+// entities' contents are the world's encoding, which the client decodes.
+func (t *Table) Assemble(dst []byte, tick, lastInput, session uint64, self uint32, nearby []byte) ([]byte, error) {
 	start := len(dst)
-	c, ok := chunkAt(entities, self)
-	if !ok {
+	c, ok := t.chunk(self)
+	if !ok || len(nearby)%2 != 0 {
 		return dst, ErrBadView
 	}
 	dst = AppendHeader(dst, tick, lastInput)
 	dst = AppendSelf(dst, c, session)
-	for _, off := range nearby {
-		c, ok := chunkAt(entities, off)
+	for k := 0; k+1 < len(nearby); k += 2 {
+		c, ok := t.chunk(uint32(nearby[k]) | uint32(nearby[k+1])<<8)
 		if !ok || len(dst)-start+len(c) > MaxSize {
 			return dst[:start], ErrBadView
 		}
@@ -98,14 +140,33 @@ func Assemble(dst []byte, tick, lastInput, session uint64, entities []byte, self
 	return dst, nil
 }
 
-// chunkAt returns the nearby field at byte offset off of entities.
-func chunkAt(entities []byte, off uint32) ([]byte, bool) {
-	if uint64(off)+2 > uint64(len(entities)) || entities[off] != tagNearby || entities[off+1] >= 0x80 {
-		return nil, false
+// Each calls fn with the session id and the encoded Snapshot of every
+// snapshot of a decoded batch: the whole ones, then those its views
+// describe (Table.Assemble). snap is valid only during the call. It stops
+// at the first error: of the entities or a view (ErrBadView, wrapped), or
+// of fn.
+func Each(b *realmv1.SnapshotBatch, fn func(session uint64, snap []byte) error) error {
+	for _, s := range b.GetSnapshots() {
+		if err := fn(s.GetSessionId(), s.GetSnapshot()); err != nil {
+			return err
+		}
 	}
-	end := int(off) + 2 + int(entities[off+1])
-	if end > len(entities) {
-		return nil, false
+	if len(b.GetViews()) == 0 {
+		return nil
 	}
-	return entities[off:end], true
+	var t Table
+	if err := t.Parse(b.GetEntities()); err != nil {
+		return err
+	}
+	buf := make([]byte, 0, MaxSize)
+	for _, v := range b.GetViews() {
+		snap, err := t.Assemble(buf[:0], b.GetServerTick(), v.GetLastInputSequence(), v.GetSessionId(), v.GetSelf(), v.GetNearby())
+		if err != nil {
+			return fmt.Errorf("view of session %d: %w", v.GetSessionId(), err)
+		}
+		if err := fn(v.GetSessionId(), snap); err != nil {
+			return err
+		}
+	}
+	return nil
 }

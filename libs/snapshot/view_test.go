@@ -12,16 +12,35 @@ import (
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 )
 
-// table encodes ents as a batch's entities and returns it with the offset
-// of each.
-func table(ents []snapshot.Entity) ([]byte, []uint32) {
+// table encodes ents as a batch's entities and returns it with the index
+// of each (its position: views name entities by index).
+func table(ents []snapshot.Entity) ([]byte, []uint16) {
 	var t []byte
-	offs := make([]uint32, len(ents))
+	idx := make([]uint16, len(ents))
 	for i := range ents {
-		offs[i] = uint32(len(t))
+		idx[i] = uint16(i)
 		t = snapshot.AppendNearby(t, &ents[i])
 	}
-	return t, offs
+	return t, idx
+}
+
+// le encodes indexes as SessionView.nearby: 2 bytes each, little-endian.
+func le(idx []uint16) []byte {
+	var b []byte
+	for _, i := range idx {
+		b = append(b, byte(i), byte(i>>8))
+	}
+	return b
+}
+
+// parsed returns tab parsed into a Table, failing t if it does not parse.
+func parsed(t *testing.T, tab []byte) *snapshot.Table {
+	t.Helper()
+	var tb snapshot.Table
+	if err := tb.Parse(tab); err != nil {
+		t.Fatal(err)
+	}
+	return &tb
 }
 
 func TestViewBatchDecodes(t *testing.T) {
@@ -30,18 +49,20 @@ func TestViewBatchDecodes(t *testing.T) {
 	for i := range ents {
 		ents[i] = randomEntity(rng)
 	}
-	ents[0].EntityID = 0 // an all-default first entity: offset 0 and self 0 are left out
+	ents[0].EntityID = 0 // an all-default first entity: index 0 (self 0) is left out
 	tab, offs := table(ents)
 	want := &realmv1.SnapshotBatch{ServerTick: 77, Entities: tab}
 	b := snapshot.AppendBatchHeader(nil, 77)
 	for range 30 {
-		v := &realmv1.SessionView{SessionId: rng.Uint64() >> rng.IntN(64), LastInputSequence: rng.Uint64() >> rng.IntN(64),
-			Self: offs[rng.IntN(len(offs))]}
+		self := offs[rng.IntN(len(offs))]
+		var near []uint16
 		for range rng.IntN(40) {
-			v.Nearby = append(v.Nearby, offs[rng.IntN(len(offs))])
+			near = append(near, offs[rng.IntN(len(offs))])
 		}
+		v := &realmv1.SessionView{SessionId: rng.Uint64() >> rng.IntN(64), LastInputSequence: rng.Uint64() >> rng.IntN(64),
+			Self: uint32(self), Nearby: le(near)}
 		want.Views = append(want.Views, v)
-		b = snapshot.AppendView(b, v.SessionId, v.LastInputSequence, v.Self, v.Nearby)
+		b = snapshot.AppendView(b, v.SessionId, v.LastInputSequence, self, near)
 	}
 	if got := snapshot.EntitiesHeaderSize(len(tab)); got != len(snapshot.AppendEntities(nil, tab))-len(tab) {
 		t.Fatalf("EntitiesHeaderSize = %d", got)
@@ -59,7 +80,11 @@ func TestViewBatchDecodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first := snapshot.AppendView(nil, want.Views[0].SessionId, want.Views[0].LastInputSequence, want.Views[0].Self, want.Views[0].Nearby); !bytes.Equal(first, rec) {
+	var near0 []uint16
+	for k := 0; k < len(want.Views[0].Nearby); k += 2 {
+		near0 = append(near0, uint16(want.Views[0].Nearby[k])|uint16(want.Views[0].Nearby[k+1])<<8)
+	}
+	if first := snapshot.AppendView(nil, want.Views[0].SessionId, want.Views[0].LastInputSequence, uint16(want.Views[0].Self), near0); !bytes.Equal(first, rec) {
 		t.Fatalf("view record % x, proto.Marshal % x", first, rec)
 	}
 }
@@ -73,7 +98,7 @@ func TestAssembleMatchesAppend(t *testing.T) {
 		}
 		tab, offs := table(ents)
 		self := rng.IntN(len(ents))
-		var near []uint32
+		var near []uint16
 		var nearEnts []snapshot.Entity
 		for range rng.IntN(20) {
 			j := rng.IntN(len(ents))
@@ -83,7 +108,10 @@ func TestAssembleMatchesAppend(t *testing.T) {
 		me := ents[self]
 		me.SessionID = session
 		want, n := snapshot.Append(nil, tick, input, &me, nearEnts)
-		got, err := snapshot.Assemble([]byte("x"), tick, input, session, tab, offs[self], near)
+		if tb := parsed(t, tab); tb.Len() != len(ents) {
+			t.Fatalf("table of %d entities has Len %d", len(ents), tb.Len())
+		}
+		got, err := parsed(t, tab).Assemble([]byte("x"), tick, input, session, uint32(offs[self]), le(near))
 		if n < len(nearEnts) { // too large for one packet: refused, dst kept
 			if !errors.Is(err, snapshot.ErrBadView) || string(got) != "x" {
 				t.Fatalf("oversized view: %q, %v", got, err)
@@ -96,47 +124,55 @@ func TestAssembleMatchesAppend(t *testing.T) {
 	}
 }
 
-func TestAssembleRefusesBadOffsets(t *testing.T) {
+func TestAssembleRefusesBadViews(t *testing.T) {
 	ents := []snapshot.Entity{{EntityID: 1, X: 1, Y: 2}, {EntityID: 300, X: 3, VY: 4}}
-	tab, offs := table(ents)
+	tab, _ := table(ents)
+	tb := parsed(t, tab)
 	tests := []struct {
 		name string
 		self uint32
-		near []uint32
+		near []byte
 	}{
-		{"self past the end", uint32(len(tab)), nil},
-		{"self inside a chunk", 1, nil},
-		{"nearby past the end", offs[0], []uint32{offs[1], uint32(len(tab)) - 1}},
-		{"nearby inside a chunk", offs[0], []uint32{offs[1] + 2}},
-		{"huge offset", 1 << 31, nil},
+		{"self past the table", 2, nil},
+		{"nearby past the table", 0, le([]uint16{1, 2})},
+		{"odd nearby", 0, []byte{1}},
+		{"huge index", 1 << 31, nil},
+		{"too large for a packet", 0, make([]byte, 2*snapshot.MaxSize/10)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := snapshot.Assemble([]byte("kept"), 1, 2, 3, tab, tc.self, tc.near)
+			got, err := tb.Assemble([]byte("kept"), 1, 2, 3, tc.self, tc.near)
 			if !errors.Is(err, snapshot.ErrBadView) || string(got) != "kept" {
 				t.Fatalf("Assemble = %q, %v; want ErrBadView and dst unchanged", got, err)
 			}
 		})
 	}
-	// A chunk whose length runs past the table.
-	cut := tab[:len(tab)-1]
-	if _, err := snapshot.Assemble(nil, 1, 2, 3, cut, offs[0], []uint32{offs[1]}); !errors.Is(err, snapshot.ErrBadView) {
-		t.Fatalf("truncated table: %v", err)
+	for name, bad := range map[string][]byte{
+		"cut":         tab[:len(tab)-1],
+		"wrong tag":   append([]byte{0x1a}, tab[1:]...),
+		"long length": append(append([]byte{}, tab...), 0x22, 0x80, 0x01),
+		"one byte":    append(append([]byte{}, tab...), 0x22),
+	} {
+		var tb snapshot.Table
+		if err := tb.Parse(bad); !errors.Is(err, snapshot.ErrBadView) || tb.Len() != 0 {
+			t.Errorf("Parse of %s entities = %v, Len %d", name, err, tb.Len())
+		}
 	}
 }
 
-// FuzzAssemble feeds arbitrary tables and offsets: Assemble must not panic,
-// and what it accepts fits MaxSize and starts with the header.
+// FuzzAssemble feeds arbitrary entities and indexes: Parse and Assemble
+// must not panic, and what Assemble accepts fits MaxSize and starts with
+// the header.
 func FuzzAssemble(f *testing.F) {
-	tab, offs := table([]snapshot.Entity{{EntityID: 1, X: 1}, {EntityID: 2, Y: 2}})
-	f.Add(tab, offs[0], offs[1], uint8(3))
-	f.Add([]byte{0x22, 0x7f}, uint32(0), uint32(0), uint8(1))
-	f.Fuzz(func(t *testing.T, tab []byte, self, near uint32, count uint8) {
-		nearby := make([]uint32, count)
-		for i := range nearby {
-			nearby[i] = near + uint32(i)
+	tab, _ := table([]snapshot.Entity{{EntityID: 1, X: 1}, {EntityID: 2, Y: 2}})
+	f.Add(tab, uint32(0), []byte{1, 0, 0, 0})
+	f.Add([]byte{0x22, 0x01, 0x08}, uint32(0), []byte{0, 0})
+	f.Fuzz(func(t *testing.T, tab []byte, self uint32, nearby []byte) {
+		var tb snapshot.Table
+		if tb.Parse(tab) != nil {
+			return
 		}
-		got, err := snapshot.Assemble(nil, 5, 6, 7, tab, self, nearby)
+		got, err := tb.Assemble(nil, 5, 6, 7, self, nearby)
 		if err != nil {
 			if len(got) != 0 {
 				t.Fatalf("refused view left %d bytes", len(got))
@@ -148,4 +184,33 @@ func FuzzAssemble(f *testing.F) {
 			t.Fatalf("accepted % x", got)
 		}
 	})
+}
+
+func TestEach(t *testing.T) {
+	ents := []snapshot.Entity{{EntityID: 1, X: 1}, {EntityID: 2, Y: 2}}
+	tab, offs := table(ents)
+	whole, _ := snapshot.Append(nil, 3, 4, &snapshot.Entity{EntityID: 9, SessionID: 5}, nil)
+	b := &realmv1.SnapshotBatch{ServerTick: 3, Entities: tab,
+		Snapshots: []*realmv1.SessionSnapshot{{SessionId: 5, Snapshot: whole}},
+		Views:     []*realmv1.SessionView{{SessionId: 6, LastInputSequence: 4, Self: uint32(offs[1]), Nearby: le(offs[:1])}}}
+	var got []uint64
+	err := snapshot.Each(b, func(session uint64, snap []byte) error {
+		var s realmv1.Snapshot
+		if err := proto.Unmarshal(snap, &s); err != nil {
+			return err
+		}
+		if s.GetServerTick() != 3 || s.GetSelf().GetSessionId() != session {
+			t.Errorf("snapshot of %d: %v", session, &s)
+		}
+		got = append(got, session, uint64(len(s.GetNearby())))
+		return nil
+	})
+	if err != nil || len(got) != 4 || got[0] != 5 || got[1] != 0 || got[2] != 6 || got[3] != 1 {
+		t.Fatalf("Each: %v, saw (session, nearby) %v", err, got)
+	}
+	b.Views[0].Nearby = append(b.Views[0].Nearby, 2, 0) // the table has 2
+
+	if err := snapshot.Each(b, func(uint64, []byte) error { return nil }); !errors.Is(err, snapshot.ErrBadView) {
+		t.Fatalf("Each with a bad view = %v", err)
+	}
 }

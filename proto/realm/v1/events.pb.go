@@ -552,12 +552,13 @@ type SessionView struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	SessionId         uint64                 `protobuf:"varint,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	LastInputSequence uint64                 `protobuf:"varint,2,opt,name=last_input_sequence,json=lastInputSequence,proto3" json:"last_input_sequence,omitempty"`
-	// self is the byte offset in SnapshotBatch.entities of the player's own
-	// entity.
+	// self is the index in SnapshotBatch.entities of the player's own entity
+	// (0 for the first).
 	Self uint32 `protobuf:"varint,3,opt,name=self,proto3" json:"self,omitempty"`
-	// nearby are the byte offsets in SnapshotBatch.entities of the entities
-	// the player sees.
-	Nearby        []uint32 `protobuf:"varint,4,rep,packed,name=nearby,proto3" json:"nearby,omitempty"`
+	// nearby are the indexes in SnapshotBatch.entities of the entities the
+	// player sees, 2 bytes each, little-endian (so a batch holds at most
+	// 65,536 entities).
+	Nearby        []byte `protobuf:"bytes,4,opt,name=nearby,proto3" json:"nearby,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -613,7 +614,7 @@ func (x *SessionView) GetSelf() uint32 {
 	return 0
 }
 
-func (x *SessionView) GetNearby() []uint32 {
+func (x *SessionView) GetNearby() []byte {
 	if x != nil {
 		return x.Nearby
 	}
@@ -796,7 +797,7 @@ const file_realm_v1_events_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\x04R\tsessionId\x12.\n" +
 	"\x13last_input_sequence\x18\x02 \x01(\x04R\x11lastInputSequence\x12\x12\n" +
 	"\x04self\x18\x03 \x01(\rR\x04self\x12\x16\n" +
-	"\x06nearby\x18\x04 \x03(\rR\x06nearby\"\xb2\x01\n" +
+	"\x06nearby\x18\x04 \x01(\fR\x06nearby\"\xb2\x01\n" +
 	"\rSnapshotBatch\x12\x1f\n" +
 	"\vserver_tick\x18\x01 \x01(\x04R\n" +
 	"serverTick\x127\n" +

@@ -9,7 +9,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ecs-realm/realm/libs/bus"
-	"github.com/ecs-realm/realm/libs/snapshot"
 	"github.com/ecs-realm/realm/libs/wire"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 	"github.com/ecs-realm/realm/services/ingress/udpserver"
@@ -152,7 +151,7 @@ const snapBatch = 64
 // onSnapshots seals each snapshot for its session and sends it to the
 // session's endpoint, up to snapBatch datagrams per udpserver.WriteBatch
 // (sendmmsg on Linux): the whole snapshots first, then those it assembles
-// from the views and the batch's entities (snapshot.Assemble). It runs on
+// from the views and the batch's entities (queueViews). It runs on
 // the subscription's goroutine, one batch at a time, so the snapshot
 // buffers need no lock. A snapshot is sealed, with its sequence, when it is
 // reached, and sent at most snapBatch-1 snapshots later, before onSnapshots
@@ -162,10 +161,25 @@ func (s *Service) onSnapshots(m *realmv1.SnapshotBatch) {
 	for _, ss := range m.GetSnapshots() {
 		msgs = s.queueSnapshot(msgs, ss.GetSessionId(), ss.GetSnapshot())
 	}
-	tick, entities := m.GetServerTick(), m.GetEntities()
-	for _, v := range m.GetViews() {
+	if views := m.GetViews(); len(views) > 0 {
+		msgs = s.queueViews(msgs, m.GetServerTick(), m.GetEntities(), views)
+	}
+	if len(msgs) > 0 {
+		s.sendSnapshots(msgs)
+	}
+}
+
+// queueViews assembles the snapshots of views from the batch's entities
+// (snapshot.Table.Assemble) and queues them (queueSnapshot). Entities that do
+// not parse make every view bad.
+func (s *Service) queueViews(msgs []udpserver.Message, tick uint64, entities []byte, views []*realmv1.SessionView) []udpserver.Message {
+	if err := s.table.Parse(entities); err != nil {
+		s.m.skipped[skipBadView].Add(float64(len(views)))
+		return msgs
+	}
+	for _, v := range views {
 		id := v.GetSessionId()
-		plain, err := snapshot.Assemble(s.viewBuf[:0], tick, v.GetLastInputSequence(), id, entities, v.GetSelf(), v.GetNearby())
+		plain, err := s.table.Assemble(s.viewBuf[:0], tick, v.GetLastInputSequence(), id, v.GetSelf(), v.GetNearby())
 		if err != nil {
 			s.m.skipped[skipBadView].Inc()
 			continue
@@ -173,9 +187,7 @@ func (s *Service) onSnapshots(m *realmv1.SnapshotBatch) {
 		s.viewBuf = plain[:0]
 		msgs = s.queueSnapshot(msgs, id, plain)
 	}
-	if len(msgs) > 0 {
-		s.sendSnapshots(msgs)
-	}
+	return msgs
 }
 
 // queueSnapshot seals plain, the snapshot of session id, into the next

@@ -63,7 +63,8 @@ type Service struct {
 	// are used only by the snapshot subscription's goroutine (onSnapshots).
 	snapBufs [snapBatch][]byte
 	snapMsgs []udpserver.Message
-	viewBuf  []byte // a view's Snapshot, assembled before it is sealed
+	viewBuf  []byte         // a view's Snapshot, assembled before it is sealed
+	table    snapshot.Table // the entities of the batch being sent
 
 	// bindMu serialises every change of a binding with the event announcing
 	// it, so that events about one session are published in the order the

@@ -58,23 +58,21 @@ func TestSnapshotsBatched(t *testing.T) {
 // each session must receive from it.
 func viewBatch(tick uint64, sessions ...uint64) (*realmv1.SnapshotBatch, map[uint64]*realmv1.Snapshot) {
 	batch := &realmv1.SnapshotBatch{ServerTick: tick}
-	offs := make([]uint32, len(sessions))
 	state := func(i int) *realmv1.EntityState {
 		return &realmv1.EntityState{EntityId: uint64(i + 1), Position: &realmv1.Vec2{X: float32(i), Y: 2}, Velocity: &realmv1.Vec2{X: 1}}
 	}
 	for i := range sessions {
-		offs[i] = uint32(len(batch.Entities))
 		batch.Entities = snapshot.AppendNearby(batch.Entities, &snapshot.Entity{EntityID: uint64(i + 1), X: float32(i), Y: 2, VX: 1})
 	}
 	want := make(map[uint64]*realmv1.Snapshot)
 	for i, sid := range sessions {
-		v := &realmv1.SessionView{SessionId: sid, LastInputSequence: uint64(10 + i), Self: offs[i]}
+		v := &realmv1.SessionView{SessionId: sid, LastInputSequence: uint64(10 + i), Self: uint32(i)}
 		self := state(i)
 		self.SessionId = sid
 		s := &realmv1.Snapshot{ServerTick: tick, LastInputSequence: uint64(10 + i), Self: self}
 		for j := range sessions {
 			if j != i {
-				v.Nearby = append(v.Nearby, offs[j])
+				v.Nearby = append(v.Nearby, byte(j), 0) // 2-byte little-endian index
 				s.Nearby = append(s.Nearby, state(j))
 			}
 		}
@@ -86,7 +84,7 @@ func viewBatch(tick uint64, sessions ...uint64) (*realmv1.SnapshotBatch, map[uin
 
 // TestSnapshotViews publishes a SnapshotBatch of views: each client gets
 // the Snapshot its view describes, assembled from the batch's entities; a
-// view with an offset outside them is skipped and counted.
+// view naming an entity the batch does not have is skipped and counted.
 func TestSnapshotViews(t *testing.T) {
 	e := newEnv(t, Config{ID: "ingress-views"})
 	clients := []*client{e.newClient(51), e.newClient(52), e.newClient(53)}
@@ -94,7 +92,7 @@ func TestSnapshotViews(t *testing.T) {
 		c.handshake()
 	}
 	batch, want := viewBatch(42, 51, 52, 53)
-	batch.Views = append(batch.Views, &realmv1.SessionView{SessionId: 52, Self: uint32(len(batch.Entities))})
+	batch.Views = append(batch.Views, &realmv1.SessionView{SessionId: 52, Self: 3}) // the table has 3
 	if err := e.obs.Publish(bus.IngressOutSubject("ingress-views"), batch); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package world
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ecs-realm/realm/libs/bus"
+	"github.com/ecs-realm/realm/libs/snapshot"
 	"github.com/ecs-realm/realm/libs/testutil/natstest"
 	"github.com/ecs-realm/realm/libs/testutil/wait"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
@@ -124,13 +126,16 @@ func (e *env) ingress(id string) *ingress {
 		in.mu.Lock()
 		defer in.mu.Unlock()
 		in.batches++
-		for _, ss := range b.GetSnapshots() {
-			var s realmv1.Snapshot
-			if err := proto.Unmarshal(ss.GetSnapshot(), &s); err != nil {
-				e.t.Errorf("snapshot of session %d does not decode: %v", ss.GetSessionId(), err)
-				continue
+		err := snapshot.Each(b, func(session uint64, snap []byte) error {
+			s := new(realmv1.Snapshot)
+			if err := proto.Unmarshal(snap, s); err != nil {
+				return fmt.Errorf("snapshot of session %d: %w", session, err)
 			}
-			in.latest[ss.GetSessionId()] = &s
+			in.latest[session] = s
+			return nil
+		})
+		if err != nil {
+			e.t.Errorf("batch: %v", err)
 		}
 	})
 	if err != nil {

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/ecs-realm/realm/services/world/internal/grid"
 	"github.com/ecs-realm/realm/libs/snapshot"
+	"github.com/ecs-realm/realm/services/world/internal/grid"
 )
 
 // minPerWorker is the fewest snapshot receivers worth a worker goroutine of
@@ -18,16 +18,27 @@ const minPerWorker = 512
 // benchmarks to compare.
 var aoiBaseline = false
 
-// worker encodes the snapshots of a run of receivers into its own buffer.
-// Workers share nothing but the read-only view and grid, and the
-// grid.Lists, in which each writes only its own receivers' lists.
+// worker encodes the snapshots of a run of receivers into its own buffer,
+// as views (snapshot.AppendView) into an entity table per message. Workers
+// share nothing but the read-only view and grid, and the grid.Lists, in
+// which each writes only its own receivers' lists.
 type worker struct {
 	_       [cacheLine]byte // workers are allocated side by side: no false sharing
 	scratch grid.Scratch
 	near    []int32
 	order   []uint64  // nearestFirst's scratch
+	offs    []uint16  // a view's nearby entities, by index in the table
 	buf     []byte    // SnapshotBatch messages, back to back
 	msgs    []message // where each message is in buf
+
+	// The entity table of the message being written: table holds the
+	// chunks of the entities its views show, each once; an entity (local
+	// id) is in it if placed[id].serial == serial, as entity
+	// placed[id].index of count.
+	table  []byte
+	count  int // entities in table
+	placed []placement
+	serial uint32 // this message's number; 0 is never one
 
 	snapshots, bytes, truncated uint64 // this tick's counts
 	_                           [cacheLine]byte
@@ -143,17 +154,15 @@ func (w *World) track() {
 }
 
 // run encodes the snapshots of rs into k.buf as SnapshotBatch messages, one
-// route per message and at most MaxBatchBytes each.
+// route per message and at most MaxBatchBytes each: per message the views
+// of its receivers, then the table of the entities they show.
 func (k *worker) run(w *World, rs []receiver) {
 	v, g, l, tick := &w.view, &w.grid, &w.lists, w.stats.Tick
 	limit, capN, radius := w.cfg.MaxBatchBytes, w.cfg.AOICap, w.radius
-	batchHeader := snapshot.BatchHeaderSize(tick)
 	k.msgs = k.msgs[:0]
-	// Room for every snapshot at its largest with its record and batch
-	// headers, plus the padding of the last chunk copied: the buffer never
-	// moves while it is written.
-	if need := len(rs)*(snapshot.MaxSize+64) + stride; cap(k.buf) < need {
-		k.buf = make([]byte, 0, need+need/8)
+	if len(k.placed) < len(v.xs) {
+		k.placed = make([]placement, len(v.xs)+len(v.xs)/4)
+		k.serial = 0
 	}
 	// Locals, not fields, in the loop: no write barriers, fewer loads.
 	buf, near, msgs := k.buf[:0], k.near, k.msgs
@@ -164,54 +173,90 @@ func (k *worker) run(w *World, rs []receiver) {
 		} else {
 			near = l.Nearest(near[:0], r.id, v.xs, v.ys, g, &k.scratch)
 		}
-		if n := len(msgs); n == 0 || msgs[n-1].route != r.route {
-			if n > 0 {
-				msgs[n-1].end = len(buf)
-			}
-			msgs = append(msgs, message{route: r.route, start: len(buf)})
-			buf = snapshot.AppendBatchHeader(buf, tick)
-		}
-		start := len(buf)
-		var rec snapshot.Record
-		buf, rec = snapshot.BeginRecord(buf, r.session, tick, r.input)
-		buf = snapshot.AppendSelf(buf, v.chunk(r.id), r.session)
-		// The nearby chunks, by fixed-size copies into the spare capacity
-		// (reserved above, so it is never beyond the array). When they do
-		// not all fit, the nearest first while they do.
-		size := rec.Size(buf)
+		// The snapshot's size as ingress will assemble it; when the
+		// entities do not all fit, the nearest first while they do.
+		size := snapshot.HeaderSize(tick, r.input) + snapshot.SelfChunkSize(v.chunk(r.id), r.session)
 		if size+len(near)*snapshot.MaxEntitySize > snapshot.MaxSize && !fits(size, near, v.lens) {
 			k.order = nearestFirst(near, k.order, v.xs, v.ys, r.id)
 			truncated++
 		}
-		full, end := buf[:cap(buf)], len(buf)
+		n := 0
 		for _, j := range near {
 			c := int(v.lens[j])
 			if size+c > snapshot.MaxSize {
 				break
 			}
-			copyChunk(full[end:], &v.chunks[j], c)
-			end += c
 			size += c
+			n++
 		}
-		buf = snapshot.EndRecord(full[:end], rec)
-		if m := &msgs[len(msgs)-1]; len(buf)-m.start > limit {
-			// The record overflows its message: end the message before
-			// it, and move it behind the header of a new one.
-			m.end = start
-			buf = buf[:len(buf)+batchHeader]
-			copy(buf[start+batchHeader:], buf[start:])
-			snapshot.AppendBatchHeader(buf[:start], tick)
-			msgs = append(msgs, message{route: r.route, start: start})
+		// A new message for a new route, or when this view and the
+		// entities it may add to the table could overflow the message.
+		worst := viewBound(n) + size + snapshot.EntitiesHeaderSize(limit)
+		if m := len(msgs) - 1; m < 0 || msgs[m].route != r.route || len(buf)-msgs[m].start+len(k.table)+worst > limit ||
+			k.count+n+1 > snapshot.MaxEntities {
+			if m >= 0 {
+				buf = k.endMessage(buf, &msgs[m])
+			}
+			msgs = append(msgs, message{route: r.route, start: len(buf)})
+			buf = snapshot.AppendBatchHeader(buf, tick)
+			k.newTable()
 		}
+		self := k.place(v, r.id)
+		offs := k.offs[:0]
+		for _, j := range near[:n] {
+			offs = append(offs, k.place(v, j))
+		}
+		k.offs = offs
+		buf = snapshot.AppendView(buf, r.session, r.input, self, offs)
 		msgs[len(msgs)-1].count++
 		snapshots++
 		bytes += uint64(size)
 	}
-	if n := len(msgs); n > 0 {
-		msgs[n-1].end = len(buf)
+	if m := len(msgs) - 1; m >= 0 {
+		buf = k.endMessage(buf, &msgs[m])
 	}
 	k.buf, k.near, k.msgs = buf, near, msgs
 	k.snapshots, k.bytes, k.truncated = snapshots, bytes, truncated
+}
+
+// placement is where an entity is in a worker's table (see worker).
+type placement struct {
+	serial uint32
+	index  uint16
+}
+
+// viewBound is the most bytes a view record with n nearby entities takes:
+// tag and length, three varint fields of at most 11 bytes, the packed
+// indexes' tag and length and n 2-byte indexes.
+func viewBound(n int) int { return 1 + 3 + 3*11 + 1 + 3 + 2*n }
+
+// newTable starts the entity table of a new message.
+func (k *worker) newTable() {
+	k.table, k.count = k.table[:0], 0
+	k.serial++
+	if k.serial == 0 { // wrapped: every placement could look current
+		clear(k.placed)
+		k.serial = 1
+	}
+}
+
+// place returns the index of entity id in the message's table, adding its
+// chunk if it is not there yet.
+func (k *worker) place(v *view, id int32) uint16 {
+	p := &k.placed[id]
+	if p.serial != k.serial {
+		*p = placement{k.serial, uint16(k.count)}
+		k.count++
+		k.table = append(k.table, v.chunk(id)...)
+	}
+	return p.index
+}
+
+// endMessage appends the message's entity table and records its end.
+func (k *worker) endMessage(buf []byte, m *message) []byte {
+	buf = snapshot.AppendEntities(buf, k.table)
+	m.end = len(buf)
+	return buf
 }
 
 // fits reports whether the chunks of near fit in a snapshot of size bytes
@@ -237,18 +282,4 @@ func nearestFirst(near []int32, keys []uint64, xs, ys []float32, id int32) []uin
 		near[i] = int32(uint32(key))
 	}
 	return keys
-}
-
-// copyChunk copies the first n bytes of src (and some of the padding after
-// them) to dst as 16-byte moves (SSE loads and stores): two for the usual
-// entity of at most 32 bytes, three for longer ones. A copy of n bytes would
-// call memmove, since the compiler cannot rule out overlap, and 8-byte words
-// take twice the stores.
-func copyChunk(dst []byte, src *[stride]byte, n int) {
-	_ = dst[stride-1]
-	*(*[16]byte)(dst[0:16]) = *(*[16]byte)(src[0:16])
-	*(*[16]byte)(dst[16:32]) = *(*[16]byte)(src[16:32])
-	if n > 32 {
-		*(*[16]byte)(dst[32:48]) = *(*[16]byte)(src[32:48])
-	}
 }

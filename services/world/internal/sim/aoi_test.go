@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 	"github.com/ecs-realm/realm/libs/snapshot"
+	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 )
 
 // TestSnapshotsMatchBruteForce steps a world of moving players through

@@ -13,11 +13,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ecs-realm/realm/libs/bus"
+	"github.com/ecs-realm/realm/libs/snapshot"
 	"github.com/ecs-realm/realm/libs/testutil/cputime"
 	"github.com/ecs-realm/realm/libs/testutil/natstest"
 	"github.com/ecs-realm/realm/libs/testutil/wait"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
-	"github.com/ecs-realm/realm/libs/snapshot"
 )
 
 // benchWorld is a world of n players spread over the default 1000×1000 map
@@ -69,7 +69,7 @@ func (bw *benchWorld) tick() []Batch {
 
 // BenchmarkTick measures one whole tick with every player moving: applying
 // one input per player, the systems, the grid rebuild, the area of interest
-// and the encoding of every snapshot into SnapshotBatch messages.
+// and the encoding of every snapshot, as views, into SnapshotBatch messages.
 // Baselines in the same run: "aoi=grid" finds each area of interest afresh
 // with Grid.Nearest every tick (the implementation before grid.Lists), and
 // "proto" builds realm.v1 messages and encodes them with proto.Marshal (one

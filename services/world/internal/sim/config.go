@@ -21,9 +21,10 @@ const (
 // Upper bounds that keep a Config sane.
 const (
 	MaxTickRate = 1000
-	// MinBatchBytes guarantees room for a batch header and the largest
-	// snapshot record.
-	MinBatchBytes = 2 << 10
+	// MinBatchBytes guarantees room for a batch header, the largest view
+	// record and the entities it may add to the batch's table (about
+	// 2.2 KB at worst: MaxSize of entities of 8 bytes each).
+	MinBatchBytes = 4 << 10
 	// MaxBatchBytes stays below the default NATS max payload (1 MiB).
 	MaxBatchBytes = 1 << 20
 )

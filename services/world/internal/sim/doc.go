@@ -69,10 +69,16 @@
 // The snapshot phase reads an immutable copy of the state and runs on up to
 // Config.Workers goroutines, each writing its own buffer and the lists of its
 // own receivers; buffers are reused across ticks, so a steady world allocates
-// nothing per snapshot (nor per tick with one worker). The output is large:
-// 10k full snapshots are about 10 MB per tick, and writing them is about a
-// third of the tick. See BenchmarkTick in bench_test.go for measurements
-// against the previous implementation and a proto.Marshal baseline.
+// nothing per snapshot (nor per tick with one worker).
+//
+// Snapshots leave as views (package snapshot): each SnapshotBatch holds the
+// encoding of every entity its players see once, in a table, and each
+// player's snapshot as the indexes of its entities in it, which ingress
+// assembles before sealing. Neighbours' snapshots share most entities, so
+// at 10k players a tick publishes about 2 MB instead of the 10 MB of whole
+// snapshots, and the NATS publish inside the service's tick shrinks with it
+// (BenchmarkTickPublish). See BenchmarkTick in bench_test.go for the tick
+// itself against the previous implementation and a proto.Marshal baseline.
 //
 // # Concurrency
 //

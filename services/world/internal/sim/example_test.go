@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ecs-realm/realm/libs/snapshot"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 	"github.com/ecs-realm/realm/services/world/internal/sim"
 )
@@ -28,13 +29,20 @@ func ExampleWorld() {
 			fmt.Println(err)
 			return
 		}
-		var s realmv1.Snapshot
-		if err := proto.Unmarshal(batch.GetSnapshots()[0].GetSnapshot(), &s); err != nil {
+		// Each snapshot is a view of the batch's entities, which ingress
+		// assembles before sealing it.
+		err := snapshot.Each(&batch, func(session uint64, snap []byte) error {
+			var s realmv1.Snapshot
+			if err := proto.Unmarshal(snap, &s); err != nil {
+				return err
+			}
+			fmt.Printf("to %s: session %d, tick %d, input %d, moved %.2f\n", b.IngressID, session, s.GetServerTick(),
+				s.GetLastInputSequence(), s.GetSelf().GetPosition().GetX()-x0)
+			return nil
+		})
+		if err != nil {
 			fmt.Println(err)
-			return
 		}
-		fmt.Printf("to %s: tick %d, input %d, moved %.2f\n", b.IngressID, s.GetServerTick(),
-			s.GetLastInputSequence(), s.GetSelf().GetPosition().GetX()-x0)
 	}
-	// Output: to ingress-1: tick 1, input 1, moved 0.50
+	// Output: to ingress-1: session 7, tick 1, input 1, moved 0.50
 }

@@ -7,8 +7,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ecs-realm/realm/libs/bus"
-	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 	"github.com/ecs-realm/realm/libs/snapshot"
+	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 )
 
 func newWorld(t testing.TB, cfg Config) *World {
@@ -79,26 +79,29 @@ func decode(t testing.TB, w *World, batches []Batch) decoded {
 		if sb.GetServerTick() != w.Tick() {
 			t.Fatalf("batch tick %d, world tick %d", sb.GetServerTick(), w.Tick())
 		}
-		if len(sb.GetSnapshots()) != b.Snapshots || b.Snapshots == 0 {
-			t.Fatalf("batch holds %d snapshots, Batch.Snapshots = %d", len(sb.GetSnapshots()), b.Snapshots)
+		if n := len(sb.GetSnapshots()) + len(sb.GetViews()); n != b.Snapshots || b.Snapshots == 0 {
+			t.Fatalf("batch holds %d snapshots, Batch.Snapshots = %d", n, b.Snapshots)
 		}
 		d.batches[b.IngressID]++
-		for _, ss := range sb.GetSnapshots() {
-			if len(ss.GetSnapshot()) > snapshot.MaxSize {
-				t.Fatalf("snapshot of %d bytes > %d", len(ss.GetSnapshot()), snapshot.MaxSize)
+		err := snapshot.Each(&sb, func(session uint64, snap []byte) error {
+			if len(snap) > snapshot.MaxSize {
+				t.Fatalf("snapshot of %d bytes > %d", len(snap), snapshot.MaxSize)
 			}
-			var s realmv1.Snapshot
-			if err := proto.Unmarshal(ss.GetSnapshot(), &s); err != nil {
+			s := new(realmv1.Snapshot)
+			if err := proto.Unmarshal(snap, s); err != nil {
 				t.Fatalf("decode snapshot: %v", err)
 			}
-			if _, dup := d.snapshots[ss.GetSessionId()]; dup {
-				t.Fatalf("session %d has two snapshots", ss.GetSessionId())
+			if _, dup := d.snapshots[session]; dup {
+				t.Fatalf("session %d has two snapshots", session)
 			}
-			if s.GetSelf().GetSessionId() != ss.GetSessionId() {
-				t.Fatalf("snapshot of session %d shows self %d", ss.GetSessionId(), s.GetSelf().GetSessionId())
+			if s.GetSelf().GetSessionId() != session {
+				t.Fatalf("snapshot of session %d shows self %d", session, s.GetSelf().GetSessionId())
 			}
-			d.snapshots[ss.GetSessionId()] = &s
-			d.route[ss.GetSessionId()] = b.IngressID
+			d.snapshots[session], d.route[session] = s, b.IngressID
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("batch for %s: %v", b.IngressID, err)
 		}
 	}
 	return d

@@ -19,10 +19,8 @@ import (
 type view struct {
 	xs, ys []float32 // position; +Inf for a free id
 	// chunks holds each entity encoded once as a Snapshot.nearby field, in
-	// a fixed room: entity i's bytes are chunks[i][:lens[i]]. The fixed
-	// size lets a chunk be copied as two or three 16-byte moves (copyChunk), the padding
-	// after it being overwritten by the next one.
-	chunks [][stride]byte
+	// a fixed room: entity i's bytes are chunks[i][:lens[i]].
+	chunks [][snapshot.MaxEntitySize]byte
 	lens   []uint8
 	owner  []uint64 // Ident.EntityID holding the id (never reused); 0 if free
 	slot   []uint32 // its ECS entity's ID, for clearing idOf when it goes
@@ -61,12 +59,6 @@ type receiver struct {
 	input   uint64 // newest applied input sequence
 }
 
-// stride is the room of one encoded entity in view.chunks: three 16-byte
-// moves (copyChunk), at least snapshot.MaxEntitySize.
-const stride = 48
-
-var _ [stride - snapshot.MaxEntitySize]struct{} // fails to compile if stride is too small
-
 func (v *view) chunk(i int32) []byte { return v.chunks[i][:v.lens[i]] }
 
 // buildView copies positions out of the ECS world, encodes every entity
@@ -93,7 +85,7 @@ func (w *World) buildView(limit float64) {
 		}
 		v.seen[i] = w.views
 		v.xs[i], v.ys[i] = p.X, p.Y
-		v.lens[i] = uint8(snapshot.PutNearby((*[snapshot.MaxEntitySize]byte)(v.chunks[i][:]), &snapshot.Entity{
+		v.lens[i] = uint8(snapshot.PutNearby(&v.chunks[i], &snapshot.Entity{
 			EntityID: id.EntityID,
 			X:        p.X, Y: p.Y, VX: vel.X, VY: vel.Y,
 		}))
@@ -163,7 +155,7 @@ func (v *view) idFor(e ecs.Entity) int32 {
 	} else {
 		i = int32(len(v.xs))
 		v.xs, v.ys = append(v.xs, 0), append(v.ys, 0)
-		v.chunks = append(v.chunks, [stride]byte{})
+		v.chunks = append(v.chunks, [snapshot.MaxEntitySize]byte{})
 		v.lens = append(v.lens, 0)
 		v.owner = append(v.owner, 0)
 		v.slot = append(v.slot, 0)
