@@ -73,8 +73,10 @@ func (r *running) stop() error {
 	return err
 }
 
-// play logs a player in, joins UDP, sends one input and waits for a
-// snapshot that shows it applied.
+// play logs a player in, joins UDP, sends an input and waits for a
+// snapshot that shows it applied. The input is sent again with every
+// snapshot until then: the first may reach the world before the player's
+// endpoint.bound (NATS does not order the two subjects) and be dropped.
 func play(t *testing.T, r *realm.Realm, name string) *client.Conn {
 	t.Helper()
 	ctx := realmtest.Context(t)
@@ -94,10 +96,10 @@ func play(t *testing.T, r *realm.Realm, name string) *client.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := u.SendInput(&realmv1.PlayerInput{InputSequence: 1, Move: &realmv1.Vec2{X: 1}}); err != nil {
-		t.Fatal(err)
-	}
 	for {
+		if err := u.SendInput(&realmv1.PlayerInput{InputSequence: 1, Move: &realmv1.Vec2{X: 1}}); err != nil {
+			t.Fatal(err)
+		}
 		snap := realmtest.Recv(t, "a snapshot", u.Snapshots())
 		if snap.Msg.GetLastInputSequence() == 1 && snap.Msg.GetSelf().GetSessionId() == s.SessionID {
 			return c
