@@ -132,6 +132,36 @@ func TestMalformedDropped(t *testing.T) {
 	}
 }
 
+func TestSubscribeDecode(t *testing.T) {
+	_, url := natstest.Start(t)
+	c := connect(t, url, bus.Options{DecodeLogInterval: time.Hour})
+	got := make(chan string, 10)
+	_, err := bus.SubscribeDecode(c, bus.SubjectWorldInput, func(b []byte) error {
+		if len(b) == 0 {
+			return errors.New("empty")
+		}
+		got <- string(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.FlushTimeout(waitFor); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"", "a", "", "b"} {
+		if err := c.NATS().Publish(bus.SubjectWorldInput, []byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := recv(t, got, "a"), recv(t, got, "b"); a != "a" || b != "b" {
+		t.Fatalf("got %q, %q", a, b)
+	}
+	if n := c.DecodeErrors(); n != 2 {
+		t.Fatalf("DecodeErrors = %d, want 2 (the empty payloads)", n)
+	}
+}
+
 func TestReconnectAfterServerRestart(t *testing.T) {
 	s, url := natstest.Start(t)
 	reconnected := make(chan struct{}, 1)

@@ -44,6 +44,22 @@ func QueueSubscribe[T any, M Message[T]](c *Conn, subject, queue string, handler
 	return sub, nil
 }
 
+// SubscribeDecode is Subscribe for a caller that decodes the payload itself
+// (without allocating, say): decode gets each message's payload, valid
+// only during the call, and a decode error drops the message and counts it
+// like an undecodable message of Subscribe.
+func SubscribeDecode(c *Conn, subject string, decode func(payload []byte) error) (*nats.Subscription, error) {
+	sub, err := c.nc.Subscribe(subject, func(msg *nats.Msg) {
+		if err := decode(msg.Data); err != nil {
+			c.dropUndecodable(msg.Subject, len(msg.Data), err)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bus: subscribe %s: %w", subject, err)
+	}
+	return sub, nil
+}
+
 func decoder[T any, M Message[T]](c *Conn, handler func(M)) nats.MsgHandler {
 	return func(msg *nats.Msg) {
 		m := M(new(T))

@@ -3,7 +3,8 @@
 // events that change it, and the per-player snapshots it produces each tick.
 //
 // Why a package of its own: the simulation has no clock, no goroutine of its
-// own and no network. World.Apply takes one event (a decoded NATS message),
+// own and no network. World.Apply takes one event (a decoded NATS message;
+// input batches flattened by Inputs.Decode, which allocates nothing),
 // World.Step advances exactly one tick of Config.TickRate and returns the
 // encoded snapshot batches to publish. The service (services/world/world)
 // feeds Apply from its lock-free queue and calls Step from its ticker; tests

@@ -106,25 +106,21 @@ func (w *World) closeSession(sid uint64, why string) {
 	w.log.Debug("player despawned", zap.Uint64("session", sid), zap.String("why", why))
 }
 
-// applyInput records in as the newest input of the player of sid, if it is
-// newer than the one applied.
-func (w *World) applyInput(sid uint64, in *realmv1.PlayerInput) {
-	e, ok := w.sessions[sid]
+// applyInput records in as the newest input of the player of in.Session,
+// if it is newer than the one applied.
+func (w *World) applyInput(in *SessionInput) {
+	e, ok := w.sessions[in.Session]
 	if !ok {
 		w.stats.InputsUnknown++
 		return
 	}
-	if in == nil {
-		w.stats.InputsInvalid++
-		return
-	}
-	mx, my := in.GetMove().GetX(), in.GetMove().GetY() // no move: stand still
-	if !finite(mx) || !finite(my) {
+	mx, my := in.MoveX, in.MoveY // no move: stand still
+	if in.Missing || !finite(mx) || !finite(my) {
 		w.stats.InputsInvalid++
 		return
 	}
 	_, last := w.players.Get(e)
-	seq := in.GetInputSequence()
+	seq := in.Sequence
 	if seq <= last.Sequence {
 		w.stats.InputsStale++
 		return

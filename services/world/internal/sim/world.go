@@ -5,7 +5,6 @@ import (
 
 	"github.com/mlange-42/ark/ecs"
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
 
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 	"github.com/ecs-realm/realm/services/world/internal/grid"
@@ -149,14 +148,21 @@ func (w *World) Stats() Stats {
 }
 
 // Apply changes the world by one event: a *realmv1.SessionOpened,
-// SessionClosed, EndpointBound, EndpointUnbound or InputBatch. Anything else,
-// and events that break the rules of the package doc, are counted in Stats
-// and otherwise ignored; Apply never fails and never panics on bad input.
-func (w *World) Apply(msg proto.Message) {
+// SessionClosed, EndpointBound, EndpointUnbound or InputBatch, or an
+// InputBatch as *Inputs. Anything else, and events that break the rules of
+// the package doc, are counted in Stats and otherwise ignored; Apply never
+// fails and never panics on bad input.
+func (w *World) Apply(msg any) {
 	switch m := msg.(type) {
+	case *Inputs:
+		for i := range m.List {
+			w.applyInput(&m.List[i])
+		}
 	case *realmv1.InputBatch:
 		for _, in := range m.GetInputs() {
-			w.applyInput(in.GetSessionId(), in.GetInput())
+			p := in.GetInput()
+			w.applyInput(&SessionInput{Session: in.GetSessionId(), Sequence: p.GetInputSequence(),
+				MoveX: p.GetMove().GetX(), MoveY: p.GetMove().GetY(), Missing: p == nil})
 		}
 	case *realmv1.EndpointBound:
 		w.bind(m)

@@ -1,15 +1,12 @@
 package load
 
 import (
-	"errors"
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
-)
 
-// errBadSnapshot is returned by parseHead for bytes that are not a
-// well-formed realm.v1.Snapshot.
-var errBadSnapshot = errors.New("load: malformed snapshot")
+	"github.com/ecs-realm/realm/libs/protofields"
+)
 
 // Field numbers of realm.v1.Snapshot, EntityState and Vec2 that a simulated
 // player reads (docs/PROTOCOL.md, "Snapshot").
@@ -33,74 +30,41 @@ type snapshotHead struct {
 // decoding the rest: the nearby entities, most of the bytes, are skipped by
 // their length. A full proto.Unmarshal costs about twenty times as much and
 // allocates per entity, which on one machine would be load generator time
-// taken from the server under test.
+// taken from the server under test. Malformed bytes are
+// protofields.ErrMalformed.
 func parseHead(b []byte) (snapshotHead, error) {
 	var h snapshotHead
 	var self []byte
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v uint64, sub []byte) {
+	err := protofields.Each(b, func(num protowire.Number, typ protowire.Type, v uint64, sub []byte) error {
 		switch {
 		case num == fieldLastInput && typ == protowire.VarintType:
 			h.lastInput = v
 		case num == fieldSelf && typ == protowire.BytesType:
 			self, h.hasSelf = sub, true
 		}
+		return nil
 	})
 	if err != nil || !h.hasSelf {
 		return h, err
 	}
 	var pos []byte
-	err = fields(self, func(num protowire.Number, typ protowire.Type, _ uint64, sub []byte) {
+	err = protofields.Each(self, func(num protowire.Number, typ protowire.Type, _ uint64, sub []byte) error {
 		if num == fieldPosition && typ == protowire.BytesType {
 			pos = sub
 		}
+		return nil
 	})
 	if err != nil {
 		return h, err
 	}
-	err = fields(pos, func(num protowire.Number, typ protowire.Type, v uint64, _ []byte) {
+	err = protofields.Each(pos, func(num protowire.Number, typ protowire.Type, v uint64, _ []byte) error {
 		switch {
 		case num == fieldX && typ == protowire.Fixed32Type:
 			h.x = math.Float32frombits(uint32(v))
 		case num == fieldY && typ == protowire.Fixed32Type:
 			h.y = math.Float32frombits(uint32(v))
 		}
+		return nil
 	})
 	return h, err
-}
-
-// fields calls f for each field of the message encoded in b, in order, with
-// its value: v for varint and fixed fields, sub for length-delimited ones.
-// As in protobuf, where a field occurs twice the last one wins (a repeated
-// self or position is not merged: the server never sends one). Groups and
-// truncated or malformed fields are errBadSnapshot.
-func fields(b []byte, f func(num protowire.Number, typ protowire.Type, v uint64, sub []byte)) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return errBadSnapshot
-		}
-		b = b[n:]
-		var v uint64
-		var sub []byte
-		switch typ {
-		case protowire.VarintType:
-			v, n = protowire.ConsumeVarint(b)
-		case protowire.Fixed32Type:
-			var v32 uint32
-			v32, n = protowire.ConsumeFixed32(b)
-			v = uint64(v32)
-		case protowire.Fixed64Type:
-			v, n = protowire.ConsumeFixed64(b)
-		case protowire.BytesType:
-			sub, n = protowire.ConsumeBytes(b)
-		default:
-			return errBadSnapshot
-		}
-		if n < 0 {
-			return errBadSnapshot
-		}
-		b = b[n:]
-		f(num, typ, v, sub)
-	}
-	return nil
 }
