@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
-	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
+	"github.com/ecs-realm/realm/libs/protofields"
 )
 
 // Tags of SnapshotBatch.entities and .views, and of realm.v1.SessionView.
@@ -140,33 +140,96 @@ func (t *Table) Assemble(dst []byte, tick, lastInput, session uint64, self uint3
 	return dst, nil
 }
 
-// Each calls fn with the session id and the encoded Snapshot of every
-// snapshot of a decoded batch: the whole ones, then those its views
-// describe (Table.Assemble). snap is valid only during the call. It stops
-// at the first error: of the entities or a view (ErrBadView, wrapped), or
-// of fn.
-func Each(b *realmv1.SnapshotBatch, fn func(session uint64, snap []byte) error) error {
-	for _, s := range b.GetSnapshots() {
-		if err := fn(s.GetSessionId(), s.GetSnapshot()); err != nil {
-			return err
+// Reader reads encoded SnapshotBatch messages without decoding them into
+// Go structs, the form ingress takes them in: nothing is allocated once its
+// buffers have grown. The zero value is ready; a Reader is not safe for
+// concurrent use.
+type Reader struct {
+	table Table
+	buf   []byte
+}
+
+// Read calls fn with each snapshot of the encoded batch b, in order, and
+// its session: whole snapshots as they are, views assembled (Table.Assemble)
+// from the batch's entities. A view that cannot be assembled, or any view
+// when the entities do not parse, comes with err (wrapping ErrBadView) and no
+// snapshot. snap is valid only during the call. A batch that is not a
+// well-formed message is refused before fn is called
+// (protofields.ErrMalformed).
+func (r *Reader) Read(b []byte, fn func(session uint64, snap []byte, err error)) error {
+	// The tick and the entities first: the world writes entities last.
+	var tick uint64
+	var entities []byte
+	err := protofields.Each(b, func(num protowire.Number, typ protowire.Type, x uint64, v []byte) error {
+		switch {
+		case num == 1 && typ == protowire.VarintType:
+			tick = x
+		case num == 3 && typ == protowire.BytesType:
+			entities = v
 		}
-	}
-	if len(b.GetViews()) == 0 {
 		return nil
-	}
-	var t Table
-	if err := t.Parse(b.GetEntities()); err != nil {
+	})
+	if err != nil {
 		return err
 	}
-	buf := make([]byte, 0, MaxSize)
-	for _, v := range b.GetViews() {
-		snap, err := t.Assemble(buf[:0], b.GetServerTick(), v.GetLastInputSequence(), v.GetSessionId(), v.GetSelf(), v.GetNearby())
-		if err != nil {
-			return fmt.Errorf("view of session %d: %w", v.GetSessionId(), err)
+	parsed, tableErr := false, error(nil)
+	return protofields.Each(b, func(num protowire.Number, typ protowire.Type, _ uint64, v []byte) error {
+		switch {
+		case num == 2 && typ == protowire.BytesType: // SessionSnapshot
+			var session uint64
+			var snap []byte
+			err := protofields.Each(v, func(num protowire.Number, typ protowire.Type, x uint64, v []byte) error {
+				switch {
+				case num == 1 && typ == protowire.VarintType:
+					session = x
+				case num == 2 && typ == protowire.BytesType:
+					snap = v
+				}
+				return nil
+			})
+			fn(session, snap, err)
+		case num == 4 && typ == protowire.BytesType: // SessionView
+			if !parsed {
+				parsed, tableErr = true, r.table.Parse(entities)
+			}
+			var vw view
+			err := vw.decode(v)
+			if err == nil {
+				err = tableErr
+			}
+			if err == nil {
+				var snap []byte
+				if snap, err = r.table.Assemble(r.buf[:0], tick, vw.input, vw.session, vw.self, vw.nearby); err == nil {
+					r.buf = snap[:0]
+					fn(vw.session, snap, nil)
+					return nil
+				}
+			}
+			fn(vw.session, nil, fmt.Errorf("view of session %d: %w", vw.session, errors.Join(ErrBadView, err)))
 		}
-		if err := fn(v.GetSessionId(), snap); err != nil {
-			return err
+		return nil
+	})
+}
+
+// view is a decoded SessionView; nearby aliases the message.
+type view struct {
+	session, input uint64
+	self           uint32
+	nearby         []byte
+}
+
+func (vw *view) decode(b []byte) error {
+	return protofields.Each(b, func(num protowire.Number, typ protowire.Type, x uint64, v []byte) error {
+		switch {
+		case num == 1 && typ == protowire.VarintType:
+			vw.session = x
+		case num == 2 && typ == protowire.VarintType:
+			vw.input = x
+		case num == 3 && typ == protowire.VarintType:
+			vw.self = uint32(x)
+		case num == 4 && typ == protowire.BytesType:
+			vw.nearby = v
 		}
-	}
-	return nil
+		return nil
+	})
 }

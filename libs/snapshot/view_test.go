@@ -3,11 +3,13 @@ package snapshot_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ecs-realm/realm/libs/protofields"
 	"github.com/ecs-realm/realm/libs/snapshot"
 	realmv1 "github.com/ecs-realm/realm/proto/realm/v1"
 )
@@ -186,31 +188,53 @@ func FuzzAssemble(f *testing.F) {
 	})
 }
 
-func TestEach(t *testing.T) {
+func TestReader(t *testing.T) {
 	ents := []snapshot.Entity{{EntityID: 1, X: 1}, {EntityID: 2, Y: 2}}
-	tab, offs := table(ents)
+	tab, idx := table(ents)
 	whole, _ := snapshot.Append(nil, 3, 4, &snapshot.Entity{EntityID: 9, SessionID: 5}, nil)
 	b := &realmv1.SnapshotBatch{ServerTick: 3, Entities: tab,
 		Snapshots: []*realmv1.SessionSnapshot{{SessionId: 5, Snapshot: whole}},
-		Views:     []*realmv1.SessionView{{SessionId: 6, LastInputSequence: 4, Self: uint32(offs[1]), Nearby: le(offs[:1])}}}
-	var got []uint64
-	err := snapshot.Each(b, func(session uint64, snap []byte) error {
-		var s realmv1.Snapshot
-		if err := proto.Unmarshal(snap, &s); err != nil {
-			return err
+		Views: []*realmv1.SessionView{
+			{SessionId: 6, LastInputSequence: 4, Self: uint32(idx[1]), Nearby: le(idx[:1])},
+			{SessionId: 7, Self: 2}, // the table has 2: bad
+		}}
+	// The world writes the entities after the views.
+	noTable := proto.Clone(b).(*realmv1.SnapshotBatch)
+	noTable.Entities = nil
+	last := snapshot.AppendEntities(mustMarshal(t, noTable), tab)
+	for name, enc := range map[string][]byte{"in field order": mustMarshal(t, b), "entities last": last} {
+		var r snapshot.Reader
+		var got []string
+		err := r.Read(enc, func(session uint64, snap []byte, err error) {
+			if err != nil {
+				if !errors.Is(err, snapshot.ErrBadView) {
+					t.Errorf("%s: session %d: %v", name, session, err)
+				}
+				got = append(got, fmt.Sprintf("%d:bad", session))
+				return
+			}
+			var s realmv1.Snapshot
+			if err := proto.Unmarshal(snap, &s); err != nil || s.GetServerTick() != 3 || s.GetSelf().GetSessionId() != session {
+				t.Errorf("%s: snapshot of %d: %v, %v", name, session, &s, err)
+			}
+			got = append(got, fmt.Sprintf("%d:%d", session, len(s.GetNearby())))
+		})
+		if want := "[5:0 6:1 7:bad]"; err != nil || fmt.Sprint(got) != want {
+			t.Fatalf("%s: Read = %v, saw %v, want %s", name, err, got, want)
 		}
-		if s.GetServerTick() != 3 || s.GetSelf().GetSessionId() != session {
-			t.Errorf("snapshot of %d: %v", session, &s)
-		}
-		got = append(got, session, uint64(len(s.GetNearby())))
-		return nil
-	})
-	if err != nil || len(got) != 4 || got[0] != 5 || got[1] != 0 || got[2] != 6 || got[3] != 1 {
-		t.Fatalf("Each: %v, saw (session, nearby) %v", err, got)
 	}
-	b.Views[0].Nearby = append(b.Views[0].Nearby, 2, 0) // the table has 2
+	var r snapshot.Reader
+	called := false
+	if err := r.Read([]byte{0x0a, 0x05, 1}, func(uint64, []byte, error) { called = true }); !errors.Is(err, protofields.ErrMalformed) || called {
+		t.Fatalf("malformed batch: Read = %v, fn called %v", err, called)
+	}
+}
 
-	if err := snapshot.Each(b, func(uint64, []byte) error { return nil }); !errors.Is(err, snapshot.ErrBadView) {
-		t.Fatalf("Each with a bad view = %v", err)
+func mustMarshal(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return b
 }

@@ -27,7 +27,7 @@ func (s *Service) subscribe() error {
 			return bus.Subscribe(s.nc, bus.SubjectIngressResync, func(*realmv1.ResyncRequest) { s.Resync() })
 		},
 		func() (*nats.Subscription, error) {
-			return bus.Subscribe(s.nc, bus.IngressOutSubject(s.cfg.ID), s.onSnapshots)
+			return bus.SubscribeDecode(s.nc, bus.IngressOutSubject(s.cfg.ID), s.onSnapshots)
 		},
 	} {
 		sn, err := sub()
@@ -148,46 +148,28 @@ func (s *Service) Resync() {
 // snapBatch is the most snapshots sent by one udpserver.WriteBatch.
 const snapBatch = 64
 
-// onSnapshots seals each snapshot for its session and sends it to the
-// session's endpoint, up to snapBatch datagrams per udpserver.WriteBatch
-// (sendmmsg on Linux): the whole snapshots first, then those it assembles
-// from the views and the batch's entities (queueViews). It runs on
-// the subscription's goroutine, one batch at a time, so the snapshot
-// buffers need no lock. A snapshot is sealed, with its sequence, when it is
-// reached, and sent at most snapBatch-1 snapshots later, before onSnapshots
-// returns.
-func (s *Service) onSnapshots(m *realmv1.SnapshotBatch) {
+// onSnapshots seals each snapshot of the encoded SnapshotBatch b for its
+// session and sends it to the session's endpoint, up to snapBatch datagrams
+// per udpserver.WriteBatch (sendmmsg on Linux): whole snapshots as they are,
+// views assembled from the batch's entities (snapshot.Reader, which
+// allocates nothing). It runs on the subscription's goroutine, one batch at
+// a time, so the snapshot buffers need no lock. A snapshot is sealed, with
+// its sequence, when it is reached, and sent at most snapBatch-1 snapshots
+// later, before onSnapshots returns. A malformed batch is refused whole
+// (counted by bus as undecodable); a bad view is skipped and counted.
+func (s *Service) onSnapshots(b []byte) error {
 	msgs := s.snapMsgs[:0]
-	for _, ss := range m.GetSnapshots() {
-		msgs = s.queueSnapshot(msgs, ss.GetSessionId(), ss.GetSnapshot())
-	}
-	if views := m.GetViews(); len(views) > 0 {
-		msgs = s.queueViews(msgs, m.GetServerTick(), m.GetEntities(), views)
-	}
+	err := s.snaps.Read(b, func(session uint64, snap []byte, err error) {
+		if err != nil {
+			s.m.skipped[skipBadView].Inc()
+			return
+		}
+		msgs = s.queueSnapshot(msgs, session, snap)
+	})
 	if len(msgs) > 0 {
 		s.sendSnapshots(msgs)
 	}
-}
-
-// queueViews assembles the snapshots of views from the batch's entities
-// (snapshot.Table.Assemble) and queues them (queueSnapshot). Entities that do
-// not parse make every view bad.
-func (s *Service) queueViews(msgs []udpserver.Message, tick uint64, entities []byte, views []*realmv1.SessionView) []udpserver.Message {
-	if err := s.table.Parse(entities); err != nil {
-		s.m.skipped[skipBadView].Add(float64(len(views)))
-		return msgs
-	}
-	for _, v := range views {
-		id := v.GetSessionId()
-		plain, err := s.table.Assemble(s.viewBuf[:0], tick, v.GetLastInputSequence(), id, v.GetSelf(), v.GetNearby())
-		if err != nil {
-			s.m.skipped[skipBadView].Inc()
-			continue
-		}
-		s.viewBuf = plain[:0]
-		msgs = s.queueSnapshot(msgs, id, plain)
-	}
-	return msgs
+	return err
 }
 
 // queueSnapshot seals plain, the snapshot of session id, into the next

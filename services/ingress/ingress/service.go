@@ -63,8 +63,7 @@ type Service struct {
 	// are used only by the snapshot subscription's goroutine (onSnapshots).
 	snapBufs [snapBatch][]byte
 	snapMsgs []udpserver.Message
-	viewBuf  []byte         // a view's Snapshot, assembled before it is sealed
-	table    snapshot.Table // the entities of the batch being sent
+	snaps    snapshot.Reader // reads SnapshotBatch messages, assembling views
 
 	// bindMu serialises every change of a binding with the event announcing
 	// it, so that events about one session are published in the order the
@@ -118,7 +117,6 @@ func New(cfg Config, nc *bus.Conn, log *zap.Logger) (*Service, error) {
 		revoked:  newRevokedSet(cfg.MaxRevoked),
 		ackBuf:   make([]byte, 0, wire.MaxPacketSize),
 		snapMsgs: make([]udpserver.Message, 0, snapBatch),
-		viewBuf:  make([]byte, 0, snapshot.MaxSize),
 		epoch:    time.Now(),
 	}
 	// One backing array for the snapshot buffers, each wire.MaxPacketSize:

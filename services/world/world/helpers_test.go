@@ -2,7 +2,6 @@ package world
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -122,21 +121,22 @@ type ingress struct {
 func (e *env) ingress(id string) *ingress {
 	e.t.Helper()
 	in := &ingress{id: id, nc: e.connect("ingress-" + id), latest: map[uint64]*realmv1.Snapshot{}}
-	_, err := bus.Subscribe(in.nc, bus.IngressOutSubject(id), func(b *realmv1.SnapshotBatch) {
+	var r snapshot.Reader // as ingress reads them
+	_, err := bus.SubscribeDecode(in.nc, bus.IngressOutSubject(id), func(b []byte) error {
 		in.mu.Lock()
 		defer in.mu.Unlock()
 		in.batches++
-		err := snapshot.Each(b, func(session uint64, snap []byte) error {
+		return r.Read(b, func(session uint64, snap []byte, err error) {
 			s := new(realmv1.Snapshot)
-			if err := proto.Unmarshal(snap, s); err != nil {
-				return fmt.Errorf("snapshot of session %d: %w", session, err)
+			if err == nil {
+				err = proto.Unmarshal(snap, s)
+			}
+			if err != nil {
+				e.t.Errorf("snapshot of session %d: %v", session, err)
+				return
 			}
 			in.latest[session] = s
-			return nil
 		})
-		if err != nil {
-			e.t.Errorf("batch: %v", err)
-		}
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -24,21 +24,20 @@ func ExampleWorld() {
 	x0, _ := sim.SpawnPoint(7, 1000)
 
 	for _, b := range w.Step() { // one tick: 0.1 s at 5 units/s
-		var batch realmv1.SnapshotBatch
-		if err := proto.Unmarshal(b.Payload, &batch); err != nil {
-			fmt.Println(err)
-			return
-		}
 		// Each snapshot is a view of the batch's entities, which ingress
-		// assembles before sealing it.
-		err := snapshot.Each(&batch, func(session uint64, snap []byte) error {
+		// assembles before sealing it, as snapshot.Reader does.
+		var r snapshot.Reader
+		err := r.Read(b.Payload, func(session uint64, snap []byte, err error) {
 			var s realmv1.Snapshot
-			if err := proto.Unmarshal(snap, &s); err != nil {
-				return err
+			if err == nil {
+				err = proto.Unmarshal(snap, &s)
+			}
+			if err != nil {
+				fmt.Println(err)
+				return
 			}
 			fmt.Printf("to %s: session %d, tick %d, input %d, moved %.2f\n", b.IngressID, session, s.GetServerTick(),
 				s.GetLastInputSequence(), s.GetSelf().GetPosition().GetX()-x0)
-			return nil
 		})
 		if err != nil {
 			fmt.Println(err)

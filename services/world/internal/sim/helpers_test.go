@@ -83,7 +83,11 @@ func decode(t testing.TB, w *World, batches []Batch) decoded {
 			t.Fatalf("batch holds %d snapshots, Batch.Snapshots = %d", n, b.Snapshots)
 		}
 		d.batches[b.IngressID]++
-		err := snapshot.Each(&sb, func(session uint64, snap []byte) error {
+		var r snapshot.Reader // as ingress reads it
+		err := r.Read(b.Payload, func(session uint64, snap []byte, err error) {
+			if err != nil {
+				t.Fatalf("batch for %s: %v", b.IngressID, err)
+			}
 			if len(snap) > snapshot.MaxSize {
 				t.Fatalf("snapshot of %d bytes > %d", len(snap), snapshot.MaxSize)
 			}
@@ -98,7 +102,6 @@ func decode(t testing.TB, w *World, batches []Batch) decoded {
 				t.Fatalf("snapshot of session %d shows self %d", session, s.GetSelf().GetSessionId())
 			}
 			d.snapshots[session], d.route[session] = s, b.IngressID
-			return nil
 		})
 		if err != nil {
 			t.Fatalf("batch for %s: %v", b.IngressID, err)
