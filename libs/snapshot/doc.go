@@ -13,15 +13,16 @@
 // Views: most of a snapshot's bytes are entities its neighbours' snapshots
 // carry too. A SnapshotBatch can therefore hold each entity once (its
 // entities field, AppendEntities) and each player's snapshot as a view of
-// byte offsets into it (AppendView); the world sends those, and ingress
-// turns each view back into the player's Snapshot (Assemble) just before
-// sealing it, so the bytes on NATS are several times fewer than the bytes
-// on the wire to the players. Both services use this package: the world to
-// encode, ingress to assemble.
+// indexes into it (AppendView); the world sends those, and ingress turns
+// each view back into the player's Snapshot (Reader, Table.Assemble) just
+// before sealing it, so the bytes on NATS are about a fifth of the bytes on
+// the wire to the players. Both services use this package: the world to
+// encode, ingress to read and assemble.
 //
 // The bytes are exactly what proto.Marshal produces for the equivalent
 // message (fields in number order, proto3 zero scalars omitted, -0.0 floats
-// kept), so any protobuf decoder reads them; the tests check this against
+// kept; the one exception: a batch of views carries its entities after the
+// views, which protobuf decoders accept), so any protobuf decoder reads them; the tests check this against
 // proto.Marshal and proto.Equal. One convention to know when building the
 // equivalent message: EntityState.position and velocity are always present
 // (an entity at the origin has an empty but non-nil Vec2), and Snapshot.self
