@@ -39,7 +39,19 @@ const MaxEntities = 1 << 16
 // session, whose own entity is entity self of the batch's table and whose
 // nearby entities are the entities nearby, in that order.
 func AppendView(dst []byte, session, lastInput uint64, self uint16, nearby []uint16) []byte {
-	packed := 2 * len(nearby)
+	dst = AppendViewHead(dst, session, lastInput, self, len(nearby))
+	for _, i := range nearby {
+		dst = append(dst, byte(i), byte(i>>8))
+	}
+	return dst
+}
+
+// AppendViewHead appends a SnapshotBatch.views record up to its nearby
+// indexes: the caller appends exactly n of them next, 2 bytes each,
+// little-endian. It spares a caller that finds the indexes one by one a
+// slice to hold them.
+func AppendViewHead(dst []byte, session, lastInput uint64, self uint16, n int) []byte {
+	packed := 2 * n
 	body := varintFieldSize(session) + varintFieldSize(lastInput) + varintFieldSize(uint64(self)) + bytesFieldSize(packed)
 	dst = append(dst, tagBatchView)
 	dst = protowire.AppendVarint(dst, uint64(body))
@@ -50,11 +62,7 @@ func AppendView(dst []byte, session, lastInput uint64, self uint16, nearby []uin
 		return dst
 	}
 	dst = append(dst, tagViewNearby)
-	dst = protowire.AppendVarint(dst, uint64(packed))
-	for _, i := range nearby {
-		dst = append(dst, byte(i), byte(i>>8))
-	}
-	return dst
+	return protowire.AppendVarint(dst, uint64(packed))
 }
 
 // AppendEntities appends SnapshotBatch.entities: table, the nearby chunks

@@ -27,7 +27,6 @@ type worker struct {
 	scratch grid.Scratch
 	near    []int32
 	order   []uint64  // nearestFirst's scratch
-	offs    []uint16  // a view's nearby entities, by index in the table
 	buf     []byte    // SnapshotBatch messages, back to back
 	msgs    []message // where each message is in buf
 
@@ -201,13 +200,11 @@ func (k *worker) run(w *World, rs []receiver) {
 			buf = snapshot.AppendBatchHeader(buf, tick)
 			k.newTable()
 		}
-		self := k.place(v, r.id)
-		offs := k.offs[:0]
+		buf = snapshot.AppendViewHead(buf, r.session, r.input, k.place(v, r.id), n)
 		for _, j := range near[:n] {
-			offs = append(offs, k.place(v, j))
+			i := k.place(v, j)
+			buf = append(buf, byte(i), byte(i>>8))
 		}
-		k.offs = offs
-		buf = snapshot.AppendView(buf, r.session, r.input, self, offs)
 		msgs[len(msgs)-1].count++
 		snapshots++
 		bytes += uint64(size)
@@ -241,15 +238,21 @@ func (k *worker) newTable() {
 }
 
 // place returns the index of entity id in the message's table, adding its
-// chunk if it is not there yet.
+// chunk if it is not there yet (most are: neighbours share entities).
 func (k *worker) place(v *view, id int32) uint16 {
-	p := &k.placed[id]
-	if p.serial != k.serial {
-		*p = placement{k.serial, uint16(k.count)}
-		k.count++
-		k.table = append(k.table, v.chunk(id)...)
+	if p := k.placed[id]; p.serial == k.serial {
+		return p.index
 	}
-	return p.index
+	return k.add(v, id)
+}
+
+// add adds entity id to the message's table and returns its index.
+func (k *worker) add(v *view, id int32) uint16 {
+	i := uint16(k.count)
+	k.placed[id] = placement{k.serial, i}
+	k.count++
+	k.table = append(k.table, v.chunk(id)...)
+	return i
 }
 
 // endMessage appends the message's entity table and records its end.
