@@ -246,6 +246,22 @@ func (s *Scratch) rekey(ids []int32, a int, xs, ys []float32, x, y float32) (key
 	return keys, s.swapAcross(ids, keys, a, top, low)
 }
 
+// SortNearest orders ids (indices into xs, ys) nearest first from (x, y),
+// points at the same distance by id: the order in which Lists counts
+// points nearer. For a caller that must cut an answer of Nearest, which
+// is in no particular order, to its nearest few.
+func (s *Scratch) SortNearest(ids []int32, xs, ys []float32, x, y float32) {
+	keys := s.vals[:0]
+	for _, p := range ids {
+		keys = append(keys, distKey(p, xs, ys, x, y))
+	}
+	slices.Sort(keys)
+	for i, key := range keys {
+		ids[i] = int32(uint32(key))
+	}
+	s.vals = keys
+}
+
 // distKey returns the key of point p from (x, y).
 func distKey(p int32, xs, ys []float32, x, y float32) uint64 {
 	dx, dy := xs[p]-x, ys[p]-y

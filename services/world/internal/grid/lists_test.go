@@ -300,3 +300,15 @@ func TestListsMovedNotFiniteDropsAll(t *testing.T) {
 		})
 	}
 }
+
+func TestSortNearest(t *testing.T) {
+	// Points 0..5 around (0, 0): 3 and 4 tie at distance 2, 1 and 5 at 1.
+	xs := []float32{9, 1, 3, 2, 0, 0}
+	ys := []float32{9, 0, 0, 0, 2, -1}
+	ids := []int32{4, 0, 5, 2, 3, 1}
+	var s Scratch
+	s.SortNearest(ids, xs, ys, 0, 0)
+	if want := []int32{1, 5, 3, 4, 2, 0}; !slices.Equal(ids, want) {
+		t.Fatalf("SortNearest = %v, want %v (nearest first, ties by id)", ids, want)
+	}
+}

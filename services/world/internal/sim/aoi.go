@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"math"
-	"slices"
 	"sync"
 
 	"github.com/ecs-realm/realm/libs/snapshot"
@@ -26,7 +24,6 @@ type worker struct {
 	_       [cacheLine]byte // workers are allocated side by side: no false sharing
 	scratch grid.Scratch
 	near    []int32
-	order   []uint64  // nearestFirst's scratch
 	buf     []byte    // SnapshotBatch messages, back to back
 	msgs    []message // where each message is in buf
 
@@ -174,19 +171,12 @@ func (k *worker) run(w *World, rs []receiver) {
 		}
 		// The snapshot's size as ingress will assemble it; when the
 		// entities do not all fit, the nearest first while they do.
-		size := snapshot.HeaderSize(tick, r.input) + snapshot.SelfChunkSize(v.chunk(r.id), r.session)
-		if size+len(near)*snapshot.MaxEntitySize > snapshot.MaxSize && !fits(size, near, v.lens) {
-			k.order = nearestFirst(near, k.order, v.xs, v.ys, r.id)
+		head := snapshot.HeaderSize(tick, r.input) + snapshot.SelfChunkSize(v.chunk(r.id), r.session)
+		n, size := fit(head, near, v.lens)
+		if n < len(near) {
+			k.scratch.SortNearest(near, v.xs, v.ys, v.xs[r.id], v.ys[r.id])
+			n, size = fit(head, near, v.lens)
 			truncated++
-		}
-		n := 0
-		for _, j := range near {
-			c := int(v.lens[j])
-			if size+c > snapshot.MaxSize {
-				break
-			}
-			size += c
-			n++
 		}
 		// A new message for a new route, or when this view and the
 		// entities it may add to the table could overflow the message.
@@ -262,27 +252,15 @@ func (k *worker) endMessage(buf []byte, m *message) []byte {
 	return buf
 }
 
-// fits reports whether the chunks of near fit in a snapshot of size bytes
-// so far.
-func fits(size int, near []int32, lens []uint8) bool {
-	for _, j := range near {
-		size += int(lens[j])
+// fit returns how many of the chunks of near, taken in order, fit in a
+// snapshot of size bytes so far, and the snapshot's size with them.
+func fit(size int, near []int32, lens []uint8) (int, int) {
+	for n, j := range near {
+		c := int(lens[j])
+		if size+c > snapshot.MaxSize {
+			return n, size
+		}
+		size += c
 	}
-	return size <= snapshot.MaxSize
-}
-
-// nearestFirst sorts the ids of near by their distance from id, ties by
-// id (the order of grid.Lists), using keys as scratch, which it returns.
-func nearestFirst(near []int32, keys []uint64, xs, ys []float32, id int32) []uint64 {
-	x, y := xs[id], ys[id]
-	keys = keys[:0]
-	for _, p := range near {
-		dx, dy := xs[p]-x, ys[p]-y
-		keys = append(keys, uint64(math.Float32bits(dx*dx+dy*dy))<<32|uint64(uint32(p)))
-	}
-	slices.Sort(keys)
-	for i, key := range keys {
-		near[i] = int32(uint32(key))
-	}
-	return keys
+	return len(near), size
 }
