@@ -34,14 +34,15 @@
 // client can check that a snapshot is its own.
 //
 // Limits: a Snapshot must fit one UDP packet. MaxSize is the budget of its
-// encoding; Append (and callers composing chunks themselves, using the Size
-// functions) leave out the farthest entities that would exceed it. A nearby
+// encoding: the world, composing a snapshot from chunks with the Size
+// functions, leaves out the farthest entities that would exceed it, and
+// Table.Assemble refuses a view that does not fit. A nearby
 // EntityState is at most MaxEntitySize (37) bytes and self at most
 // MaxSelfSize (48), so self and 33 nearby entities always fit. A typical
 // moving entity (small entity id, non-zero position and velocity) takes 30
 // bytes, so a snapshot of self and 32 moving neighbours (about 1,030 bytes)
 // is never cut at the default cap of 32.
 //
-// Everything here is a pure function of its arguments: safe for concurrent
-// use on distinct buffers.
+// The functions are pure functions of their arguments: safe for concurrent
+// use on distinct buffers. A Table or Reader belongs to one goroutine.
 package snapshot

@@ -68,11 +68,6 @@ func SelfChunkSize(chunk []byte, session uint64) int {
 	return len(chunk) + varintFieldSize(session)
 }
 
-// SelfSize returns the size of e encoded as Snapshot.self (AppendSelf).
-func SelfSize(e *Entity) int {
-	return EntitySize(e) + varintFieldSize(e.SessionID)
-}
-
 // AppendNearby appends e as one Snapshot.nearby field (tag, length,
 // EntityState without the session id). The result, a chunk, can be copied
 // as is into any number of snapshots and turned into the self field by
@@ -151,34 +146,6 @@ func AppendSelf(dst, chunk []byte, session uint64) []byte {
 	return append(dst, body[id:]...)
 }
 
-// Append appends a complete Snapshot: the header, self and as many of nearby
-// (taken in order, so nearest first) as fit in MaxSize bytes in all. It
-// returns the extended buffer and how many nearby entities it included. It
-// encodes each entity on the spot: callers that put one entity into many
-// snapshots should encode it once with AppendNearby and copy the chunk.
-func Append(dst []byte, tick, lastInput uint64, self *Entity, nearby []Entity) ([]byte, int) {
-	size := HeaderSize(tick, lastInput) + SelfSize(self)
-	n := 0
-	for i := range nearby {
-		s := EntitySize(&nearby[i])
-		if size+s > MaxSize {
-			break
-		}
-		size += s
-		n++
-	}
-	dst = AppendHeader(dst, tick, lastInput)
-	dst = append(dst, tagSelf, byte(SelfSize(self)-2))
-	dst = appendVarintField(dst, tagEntityID, self.EntityID)
-	dst = appendVarintField(dst, tagSession, self.SessionID)
-	dst = appendVec2(dst, tagPosition, self.X, self.Y)
-	dst = appendVec2(dst, tagVelocity, self.VX, self.VY)
-	for i := range n {
-		dst = AppendNearby(dst, &nearby[i])
-	}
-	return dst, n
-}
-
 func entityBodySize(e *Entity) int {
 	return varintFieldSize(e.EntityID) +
 		2 + vec2Size(e.X, e.Y) + 2 + vec2Size(e.VX, e.VY)
@@ -222,4 +189,13 @@ func appendVarintField(dst []byte, tag byte, v uint64) []byte {
 		return dst
 	}
 	return protowire.AppendVarint(append(dst, tag), v)
+}
+
+// bytesFieldSize is the size of a length-delimited field with a one-byte
+// tag and n bytes: zero when n is zero (left out).
+func bytesFieldSize(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return 1 + protowire.SizeVarint(uint64(n)) + n
 }

@@ -32,6 +32,26 @@ func expected(tick, input uint64, self *snapshot.Entity, nearby []snapshot.Entit
 	return s
 }
 
+// compose builds a whole Snapshot the way the world's chunks and ingress's
+// assembly make one: the header, self from its chunk (AppendSelf), then the
+// nearby chunks while they fit MaxSize. It returns the bytes and how many
+// nearby entities fit.
+func compose(dst []byte, tick, input uint64, self *snapshot.Entity, nearby []snapshot.Entity) ([]byte, int) {
+	var c [snapshot.MaxEntitySize]byte
+	m := snapshot.PutNearby(&c, self)
+	dst = snapshot.AppendHeader(dst, tick, input)
+	dst = snapshot.AppendSelf(dst, c[:m], self.SessionID)
+	n := 0
+	for i := range nearby {
+		if len(dst)+snapshot.EntitySize(&nearby[i]) > snapshot.MaxSize {
+			break
+		}
+		dst = snapshot.AppendNearby(dst, &nearby[i])
+		n++
+	}
+	return dst, n
+}
+
 // checkSnapshot decodes b and compares it with want, then checks that b is
 // byte for byte what proto.Marshal makes of want.
 func checkSnapshot(t *testing.T, b []byte, want *realmv1.Snapshot) {
@@ -88,7 +108,7 @@ func TestAppendMatchesProtoMarshal(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b, n := snapshot.Append(nil, tc.tick, tc.input, &tc.self, tc.nearby)
+			b, n := compose(nil, tc.tick, tc.input, &tc.self, tc.nearby)
 			if n != len(tc.nearby) {
 				t.Fatalf("included %d of %d", n, len(tc.nearby))
 			}
@@ -106,7 +126,7 @@ func TestAppendRandom(t *testing.T) {
 			nearby[i] = randomEntity(rng)
 		}
 		tick, input := rng.Uint64()>>rng.IntN(64), rng.Uint64()>>rng.IntN(64)
-		b, n := snapshot.Append(nil, tick, input, &self, nearby)
+		b, n := compose(nil, tick, input, &self, nearby)
 		if n != len(nearby) {
 			t.Fatalf("included %d of %d", n, len(nearby))
 		}
@@ -144,14 +164,14 @@ func TestAppendRespectsMaxSize(t *testing.T) {
 	if got := snapshot.EntitySize(&big); got != snapshot.MaxEntitySize {
 		t.Fatalf("EntitySize(worst) = %d, want MaxEntitySize %d", got, snapshot.MaxEntitySize)
 	}
-	if got := snapshot.SelfSize(&big); got != snapshot.MaxSelfSize {
-		t.Fatalf("SelfSize(worst) = %d, want MaxSelfSize %d", got, snapshot.MaxSelfSize)
+	if got := len(snapshot.AppendSelf(nil, snapshot.AppendNearby(nil, &big), big.SessionID)); got != snapshot.MaxSelfSize {
+		t.Fatalf("self field of the worst entity: %d bytes, want MaxSelfSize %d", got, snapshot.MaxSelfSize)
 	}
 	nearby := make([]snapshot.Entity, 64)
 	for i := range nearby {
 		nearby[i] = big
 	}
-	b, n := snapshot.Append(nil, math.MaxUint64, math.MaxUint64, &big, nearby)
+	b, n := compose(nil, math.MaxUint64, math.MaxUint64, &big, nearby)
 	if len(b) > snapshot.MaxSize {
 		t.Fatalf("snapshot is %d bytes, max %d", len(b), snapshot.MaxSize)
 	}
@@ -165,42 +185,7 @@ func TestAppendRespectsMaxSize(t *testing.T) {
 	checkSnapshot(t, b, expected(math.MaxUint64, math.MaxUint64, &big, nearby[:n]))
 }
 
-func TestBatchMatchesProtoMarshal(t *testing.T) {
-	rng := rand.New(rand.NewPCG(8, 8))
-	want := &realmv1.SnapshotBatch{ServerTick: 99}
-	b := snapshot.AppendBatchHeader(nil, 99)
-	if len(b) != snapshot.BatchHeaderSize(99) {
-		t.Fatalf("batch header len %d, BatchHeaderSize %d", len(b), snapshot.BatchHeaderSize(99))
-	}
-	for i := range 20 {
-		self := randomEntity(rng)
-		snap, _ := snapshot.Append(nil, 99, uint64(i), &self, nil)
-		if i == 3 {
-			snap = nil // an empty snapshot field is left out, as proto3 does
-		}
-		session := rng.Uint64() >> rng.IntN(64)
-		start := len(b)
-		b = snapshot.AppendSessionHeader(b, session, len(snap))
-		b = append(b, snap...)
-		if got := len(b) - start; got != snapshot.SessionSize(session, len(snap)) {
-			t.Fatalf("record %d: %d bytes, SessionSize %d", i, got, snapshot.SessionSize(session, len(snap)))
-		}
-		want.Snapshots = append(want.Snapshots, &realmv1.SessionSnapshot{SessionId: session, Snapshot: snap})
-	}
-	var got realmv1.SnapshotBatch
-	if err := proto.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
-	}
-	if !proto.Equal(&got, want) {
-		t.Fatalf("decoded %v, want %v", &got, want)
-	}
-	ref, _ := proto.Marshal(want)
-	if !bytes.Equal(b, ref) {
-		t.Fatalf("bytes differ from proto.Marshal")
-	}
-}
-
-func TestAppendAllocatesNothing(t *testing.T) {
+func TestComposeAllocatesNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	self := randomEntity(rng)
 	nearby := make([]snapshot.Entity, 32)
@@ -209,10 +194,9 @@ func TestAppendAllocatesNothing(t *testing.T) {
 	}
 	buf := make([]byte, 0, 4*snapshot.MaxSize)
 	allocs := testing.AllocsPerRun(100, func() {
-		b, _ := snapshot.Append(buf[:0], 1, 2, &self, nearby)
+		b, _ := compose(buf[:0], 1, 2, &self, nearby)
 		b = snapshot.AppendBatchHeader(b, 1)
-		b = snapshot.AppendSessionHeader(b, 3, 100)
-		_ = snapshot.AppendSelf(b, snapshot.AppendNearby(b, &self)[len(b):], self.SessionID)
+		_ = snapshot.AppendViewHead(b, 3, 4, 5, 6)
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per run, want 0", allocs)

@@ -9,8 +9,9 @@ import (
 	"github.com/ecs-realm/realm/libs/protofields"
 )
 
-// Tags of SnapshotBatch.entities and .views, and of realm.v1.SessionView.
+// Tags of realm.v1.SnapshotBatch and realm.v1.SessionView.
 const (
+	tagBatchTick     = byte(1<<3 | protowire.VarintType) // SnapshotBatch.server_tick
 	tagBatchEntities = byte(3<<3 | protowire.BytesType)  // SnapshotBatch.entities
 	tagBatchView     = byte(4<<3 | protowire.BytesType)  // SnapshotBatch.views
 	tagViewSession   = byte(1<<3 | protowire.VarintType) // SessionView.session_id
@@ -31,6 +32,11 @@ var ErrBadView = errors.New("snapshot: bad view")
 // Views name entities by their index in the table (0 for the first): self
 // as a varint, the nearby ones as 2 bytes each, little-endian, so a table
 // holds at most MaxEntities.
+
+// AppendBatchHeader appends SnapshotBatch.server_tick: the start of a batch.
+func AppendBatchHeader(dst []byte, tick uint64) []byte {
+	return appendVarintField(dst, tagBatchTick, tick)
+}
 
 // MaxEntities is the most entities a batch's table can hold.
 const MaxEntities = 1 << 16
