@@ -27,17 +27,13 @@ type Message[T any] interface {
 // reported as a slow consumer. Unsubscribe (or Drain) the returned
 // subscription to stop.
 func Subscribe[T any, M Message[T]](c *Conn, subject string, handler func(M)) (*nats.Subscription, error) {
-	sub, err := c.nc.Subscribe(subject, decoder[T, M](c, handler))
-	if err != nil {
-		return nil, fmt.Errorf("bus: subscribe %s: %w", subject, err)
-	}
-	return sub, nil
+	return SubscribeDecode(c, subject, unmarshal[T](handler))
 }
 
 // QueueSubscribe is Subscribe in queue group queue: each message goes to one
 // member of the group.
 func QueueSubscribe[T any, M Message[T]](c *Conn, subject, queue string, handler func(M)) (*nats.Subscription, error) {
-	sub, err := c.nc.QueueSubscribe(subject, queue, decoder[T, M](c, handler))
+	sub, err := c.nc.QueueSubscribe(subject, queue, c.decoder(unmarshal[T](handler)))
 	if err != nil {
 		return nil, fmt.Errorf("bus: subscribe %s (queue %s): %w", subject, queue, err)
 	}
@@ -49,25 +45,33 @@ func QueueSubscribe[T any, M Message[T]](c *Conn, subject, queue string, handler
 // only during the call, and a decode error drops the message and counts it
 // like an undecodable message of Subscribe.
 func SubscribeDecode(c *Conn, subject string, decode func(payload []byte) error) (*nats.Subscription, error) {
-	sub, err := c.nc.Subscribe(subject, func(msg *nats.Msg) {
-		if err := decode(msg.Data); err != nil {
-			c.dropUndecodable(msg.Subject, len(msg.Data), err)
-		}
-	})
+	sub, err := c.nc.Subscribe(subject, c.decoder(decode))
 	if err != nil {
 		return nil, fmt.Errorf("bus: subscribe %s: %w", subject, err)
 	}
 	return sub, nil
 }
 
-func decoder[T any, M Message[T]](c *Conn, handler func(M)) nats.MsgHandler {
-	return func(msg *nats.Msg) {
+// unmarshal returns a decode function that unmarshals a payload into a new
+// M and hands it to handler.
+func unmarshal[T any, M Message[T]](handler func(M)) func([]byte) error {
+	return func(b []byte) error {
 		m := M(new(T))
-		if err := proto.Unmarshal(msg.Data, m); err != nil {
-			c.dropUndecodable(msg.Subject, len(msg.Data), err)
-			return
+		if err := proto.Unmarshal(b, m); err != nil {
+			return err
 		}
 		handler(m)
+		return nil
+	}
+}
+
+// decoder returns the message handler of a subscription: decode, and drop
+// and count what does not decode.
+func (c *Conn) decoder(decode func([]byte) error) nats.MsgHandler {
+	return func(msg *nats.Msg) {
+		if err := decode(msg.Data); err != nil {
+			c.dropUndecodable(msg.Subject, len(msg.Data), err)
+		}
 	}
 }
 

@@ -98,6 +98,7 @@ func New(cfg Config, nc *bus.Conn, log *zap.Logger) (*Service, error) {
 		log:        log,
 		m:          m,
 		inbox:      mpsc.New[any](mpsc.Config{}),
+		inputs:     sync.Pool{New: func() any { return new(sim.Inputs) }},
 		staleTick:  max(10*period, 2*time.Second),
 		world:      w,
 		drained:    make([]any, drainChunk),
@@ -130,10 +131,7 @@ func (s *Service) subscribe() error {
 		},
 		func() (*nats.Subscription, error) {
 			return bus.SubscribeDecode(s.nc, bus.SubjectWorldInput, func(b []byte) error {
-				in, _ := s.inputs.Get().(*sim.Inputs)
-				if in == nil {
-					in = new(sim.Inputs)
-				}
+				in := s.inputs.Get().(*sim.Inputs)
 				if err := in.Decode(b); err != nil {
 					s.inputs.Put(in)
 					return err
