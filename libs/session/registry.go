@@ -230,6 +230,20 @@ func (r *Registry[S]) Endpoint(id uint64) (netip.AddrPort, bool) {
 	return e.ep, true
 }
 
+// Bound returns the session's value and endpoint in one lookup; false if
+// the session is not registered or not bound. It is the per-snapshot path.
+func (r *Registry[S]) Bound(id uint64) (S, netip.AddrPort, bool) {
+	sh := r.idShard(id)
+	sh.mu.RLock()
+	e := sh.byID[id]
+	sh.mu.RUnlock()
+	if e == nil || !e.ep.IsValid() {
+		var zero S
+		return zero, netip.AddrPort{}, false
+	}
+	return e.val, e.ep, true
+}
+
 // Len returns the number of registered sessions.
 func (r *Registry[S]) Len() int { return int(r.n.Load()) }
 

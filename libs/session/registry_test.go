@@ -347,6 +347,9 @@ func (o *opRunner) step(op, x, y byte) {
 		if s != want || ok != exists || ep != wantEP || bound != wantBound {
 			t.Fatalf("Get/Endpoint(%d) = %d %v %v %v, want %d %v %v %v", id, s, ok, ep, bound, want, exists, wantEP, wantBound)
 		}
+		if bs, bep, bok := r.Bound(id); bok != (exists && wantBound) || (bok && (bs != want || bep != wantEP)) {
+			t.Fatalf("Bound(%d) = %d %v %v, want %d %v %v", id, bs, bep, bok, want, wantEP, exists && wantBound)
+		}
 	}
 	if r.Len() != len(m.vals) {
 		t.Fatalf("Len = %d, want %d", r.Len(), len(m.vals))

@@ -134,9 +134,7 @@ func (s *Service) Resync() {
 			s.bindMu.Unlock()
 			break
 		}
-		st, ok := s.reg.Get(b.id)
-		ep, bound := s.reg.Endpoint(b.id)
-		if ok && bound && st == b.st {
+		if st, ep, ok := s.reg.Bound(b.id); ok && st == b.st {
 			s.publish(bus.SubjectEndpointBound, s.boundEvent(st, ep, true))
 			n++
 		}
@@ -176,9 +174,8 @@ func (s *Service) onSnapshots(b []byte) error {
 // snapshot buffer and adds it to msgs, sending msgs when they are
 // snapBatch. It returns msgs.
 func (s *Service) queueSnapshot(msgs []udpserver.Message, id uint64, plain []byte) []udpserver.Message {
-	st, ok := s.reg.Get(id)
-	ep, bound := s.reg.Endpoint(id)
-	if !ok || !bound || st.gone.Load() {
+	st, ep, ok := s.reg.Bound(id)
+	if !ok || st.gone.Load() {
 		s.m.skipped[skipUnknown].Inc()
 		return msgs
 	}
