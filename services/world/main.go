@@ -68,17 +68,19 @@ func run() error {
 	defer nc.Close()
 
 	s, err := world.New(world.Config{
-		ID:             *id,
-		TickRate:       *tickRate,
-		SnapshotEvery:  *snapshotEvery,
-		SnapshotSpread: *spread,
-		MaxSpeed:       *maxSpeed,
-		WorldSize:      *worldSize,
-		AOIRadius:      *aoiRadius,
-		AOICap:         *aoiCap,
-		Workers:        *workers,
-		MaxBatchBytes:  *maxBatchBytes,
-		Registerer:     d.Registry(),
+		ID: *id,
+		Sim: world.Sim{
+			TickRate:       *tickRate,
+			SnapshotEvery:  *snapshotEvery,
+			SnapshotSpread: *spread,
+			MaxSpeed:       *maxSpeed,
+			WorldSize:      *worldSize,
+			AOIRadius:      *aoiRadius,
+			AOICap:         *aoiCap,
+			Workers:        *workers,
+			MaxBatchBytes:  *maxBatchBytes,
+		},
+		Registerer: d.Registry(),
 	}, nc, log)
 	if err != nil {
 		d.Close()

@@ -315,7 +315,7 @@ func (r *Realm) StartWorld() *World {
 		r.t.Fatal("realmtest: StartWorld: a world is running")
 	}
 	n := int(r.nw.Add(1))
-	cfg := world.Config{TickRate: r.tickRate(), WorldSize: DefaultWorldSize}
+	cfg := world.Config{Sim: world.Sim{TickRate: r.tickRate(), WorldSize: DefaultWorldSize}}
 	if r.opts.World != nil {
 		r.opts.World(&cfg)
 	}

@@ -87,7 +87,7 @@ func New(cfg Config, nc *bus.Conn, log *zap.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := sim.New(cfg.sim(), log.Named("sim"))
+	w, err := sim.New(cfg.Sim, log.Named("sim"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}

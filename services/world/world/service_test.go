@@ -26,9 +26,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}{
 		{"bad id", Config{ID: "world.1"}},
 		{"long id", Config{ID: string(make([]byte, 65))}},
-		{"negative tick rate", Config{TickRate: -20}},
-		{"negative radius", Config{AOIRadius: -1}},
-		{"batches above NATS payload", Config{MaxBatchBytes: 4 << 20}},
+		{"negative tick rate", Config{Sim: Sim{TickRate: -20}}},
+		{"negative radius", Config{Sim: Sim{AOIRadius: -1}}},
+		{"batches above NATS payload", Config{Sim: Sim{MaxBatchBytes: 4 << 20}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,7 +56,7 @@ func TestBoundInputSnapshot(t *testing.T) {
 	e := newEnv(t)
 	in := e.ingress("in-1")
 	other := e.ingress("in-2")
-	w := e.start(Config{ID: "w1", TickRate: 50})
+	w := e.start(Config{ID: "w1", Sim: Sim{TickRate: 50}})
 	eventually(t, "ready", func() bool { return w.Ready() == nil })
 	if err := w.Run(context.Background()); !errors.Is(err, ErrRunning) {
 		t.Fatalf("second Run = %v, want ErrRunning", err)
@@ -135,7 +135,7 @@ func TestRestartRebuildsPlayers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	first := e.start(Config{ID: "first", TickRate: 50})
+	first := e.start(Config{ID: "first", Sim: Sim{TickRate: 50}})
 	for _, sid := range sessions {
 		in.waitSnapshot(t, fmt.Sprint("snapshot of ", sid, " from the first world"), sid, func(*realmv1.Snapshot) bool { return true })
 	}
@@ -146,7 +146,7 @@ func TestRestartRebuildsPlayers(t *testing.T) {
 	}
 
 	in.reset()
-	second := e.start(Config{ID: "second", TickRate: 50})
+	second := e.start(Config{ID: "second", Sim: Sim{TickRate: 50}})
 	for _, sid := range sessions {
 		s := in.waitSnapshot(t, fmt.Sprint("snapshot of ", sid, " from the second world"), sid, func(*realmv1.Snapshot) bool { return true })
 		x, y := sim.SpawnPoint(sid, 1000)
@@ -169,7 +169,7 @@ func TestRestartRebuildsPlayers(t *testing.T) {
 // asks for a resync again.
 func TestReconnectResyncs(t *testing.T) {
 	e := newEnv(t)
-	w := e.start(Config{TickRate: 50})
+	w := e.start(Config{Sim: Sim{TickRate: 50}})
 	eventually(t, "first resync", func() bool { return value(w.m.resyncs) == 1 })
 	eventually(t, "ready", func() bool { return w.Ready() == nil })
 
@@ -189,7 +189,7 @@ func TestReconnectResyncs(t *testing.T) {
 func TestConcurrentProducers(t *testing.T) {
 	e := newEnv(t)
 	in := e.ingress("in-1")
-	w := e.start(Config{TickRate: 100})
+	w := e.start(Config{Sim: Sim{TickRate: 100}})
 
 	const producers, perProducer, inputs = 8, 4, 60
 	var wg sync.WaitGroup
