@@ -52,8 +52,8 @@ type Config struct {
 	// WorldSize is the side of the square map [0, WorldSize]², in units.
 	// Zero means 1000 (1000×1000).
 	WorldSize float64
-	// AOIRadius is the area-of-interest radius, in units; it is also the
-	// spatial grid's cell size. Zero means 50.
+	// AOIRadius is the area-of-interest radius, in units (the spatial
+	// grid's cells are half of it). Zero means 50.
 	AOIRadius float64
 	// AOICap is the most entities a snapshot shows besides the player
 	// itself (fewer when they would not fit snapshot.MaxSize). Zero means
