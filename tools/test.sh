@@ -48,6 +48,13 @@ bazel_tests() { # label args...
   p=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
   f=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FLAKY|INCOMPLETE)|^//.* FAILED TO BUILD' "$log")
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; sed -n '/^ERROR/,$p' "$log" | head -40; fi
+  # A failed target's own log is only on this machine: print why it failed.
+  local testlog
+  for testlog in $(sed -n 's/^FAIL: .* (see \(.*test\.log\))$/\1/p' "$log"); do
+    echo "--- $testlog (failures, then the last 40 lines)"
+    grep -E -A3 -- '--- FAIL|^panic:|_test\.go:[0-9]+:' "$testlog" | head -60
+    tail -n 40 "$testlog"
+  done
   bazel_passed=$((bazel_passed + p)); bazel_failed=$((bazel_failed + f))
   rm -f "$log"
   return "$rc"

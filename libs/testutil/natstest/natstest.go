@@ -79,28 +79,39 @@ func StartCluster(t testing.TB, n int) ([]*server.Server, []string) {
 }
 
 // WaitJetStreamReady waits until the JetStream cluster formed by servers
-// has a meta leader, every node is clustered and current with it, and a
-// stream replicated on every node can be placed (a single server: until
-// JetStream is up), failing t after
-// ClusterReadyTimeout. Call it after Restart of a cluster node.
+// is ready for work, failing t after ClusterReadyTimeout: a meta leader,
+// every node clustered and healthy by its own health check (current with
+// the meta leader, and every stream and consumer replica it holds current
+// with its group's leader), and a stream replicated on every node can be
+// placed. For a single server: until JetStream is up. Call it after Restart
+// of a cluster node: until the restarted node's replicas have caught up, a
+// request on a stream it holds may go unanswered.
 func WaitJetStreamReady(t testing.TB, servers []*server.Server) {
 	t.Helper()
 	deadline := time.Now().Add(ClusterReadyTimeout)
 	clustered := len(servers) > 1
 	for {
-		leader, current := !clustered, true
+		leader, healthy, why := !clustered, true, ""
 		for _, s := range servers {
 			leader = leader || s.JetStreamIsLeader()
 			// A restarted node reports itself current before its
 			// clustering is set up (it then looks standalone).
-			current = current && s.JetStreamEnabled() && s.JetStreamIsCurrent() &&
-				(!clustered || s.JetStreamIsClustered())
+			switch {
+			case !s.JetStreamEnabled():
+				healthy, why = false, s.Name()+": JetStream off"
+			case clustered && !s.JetStreamIsClustered():
+				healthy, why = false, s.Name()+": not clustered yet"
+			default:
+				if h := s.Healthz(nil); h.Error != "" {
+					healthy, why = false, s.Name()+": "+h.Error
+				}
+			}
 		}
-		if leader && current && (!clustered || canPlace(servers)) {
+		if leader && healthy && (!clustered || canPlace(servers)) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("natstest: JetStream cluster not ready after %s (leader %v, nodes current %v)", ClusterReadyTimeout, leader, current)
+			t.Fatalf("natstest: JetStream cluster not ready after %s (meta leader %v; %s)", ClusterReadyTimeout, leader, why)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}

@@ -2,6 +2,7 @@ package natstest_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -19,31 +20,39 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m, natstest.IgnoreServerTick
 // does not retry: the cluster must be ready for it.
 func putGet(t *testing.T, url string, replicas int, put bool) string {
 	t.Helper()
-	c, err := bus.Connect(url, bus.Options{})
+	v, err := tryPutGet(url, replicas, put)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return v
+}
+
+func tryPutGet(url string, replicas int, put bool) (string, error) {
+	c, err := bus.Connect(url, bus.Options{})
+	if err != nil {
+		return "", err
 	}
 	defer c.Close()
 	js, err := c.JetStream()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "accounts", Storage: jetstream.FileStorage, Replicas: replicas})
 	if err != nil {
-		t.Fatalf("create bucket: %v", err)
+		return "", fmt.Errorf("create bucket: %w", err)
 	}
 	if put {
 		if _, err := kv.Put(ctx, "alice", []byte("1")); err != nil {
-			t.Fatalf("put: %v", err)
+			return "", fmt.Errorf("put: %w", err)
 		}
 	}
 	e, err := kv.Get(ctx, "alice")
 	if err != nil {
-		t.Fatalf("get: %v", err)
+		return "", fmt.Errorf("get: %w", err)
 	}
-	return string(e.Value())
+	return string(e.Value()), nil
 }
 
 func TestStartAndRestartKeepsData(t *testing.T) {
@@ -83,7 +92,16 @@ func TestStartClusterRestartNode(t *testing.T) {
 	}
 	servers[1] = natstest.Restart(t, servers[1])
 	natstest.WaitJetStreamReady(t, servers)
-	if got := putGet(t, urls[1], 3, false); got != "1" {
-		t.Fatalf("after restart got %q", got)
+	// Ready is a moment, not a promise: on a loaded machine a missed
+	// heartbeat can start a new election of the bucket's leader just
+	// after, and a request in that window goes unanswered. One retry is
+	// allowed; a cluster that is not ready at all fails both.
+	got, err := tryPutGet(urls[1], 3, false)
+	if err != nil {
+		t.Logf("first request after restart: %v; retrying", err)
+		got, err = tryPutGet(urls[1], 3, false)
+	}
+	if err != nil || got != "1" {
+		t.Fatalf("after restart got %q, %v", got, err)
 	}
 }
