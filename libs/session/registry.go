@@ -235,8 +235,8 @@ func (r *Registry[S]) Endpoint(id uint64) (netip.AddrPort, bool) {
 func (r *Registry[S]) Bound(id uint64) (S, netip.AddrPort, bool) {
 	sh := r.idShard(id)
 	sh.mu.RLock()
+	defer sh.mu.RUnlock() // Bind writes e.ep under the lock
 	e := sh.byID[id]
-	sh.mu.RUnlock()
 	if e == nil || !e.ep.IsValid() {
 		var zero S
 		return zero, netip.AddrPort{}, false

@@ -442,3 +442,51 @@ func TestLookupAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per lookup", n)
 	}
 }
+
+// TestConcurrentBindAndReads moves a session between two endpoints while
+// readers look it up the three ways: every read must see one of the two
+// endpoints, with the session's value. Under the race detector it also
+// checks that the reads hold the lock the writes take.
+func TestConcurrentBindAndReads(t *testing.T) {
+	r := New[int]()
+	if err := r.Add(7, 70); err != nil {
+		t.Fatal(err)
+	}
+	a, b := ep("10.0.0.1:1000"), ep("10.0.0.2:2000")
+	if _, err := r.Bind(7, a); err != nil {
+		t.Fatal(err)
+	}
+	const moves = 2000
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range moves {
+			to := a
+			if i%2 == 0 {
+				to = b
+			}
+			if _, err := r.Bind(7, to); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	reads := 0
+	for running := true; running || reads < moves; reads++ {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		if v, at, ok := r.Bound(7); !ok || v != 70 || (at != a && at != b) {
+			t.Fatalf("Bound = %d %v %v", v, at, ok)
+		}
+		if at, ok := r.Endpoint(7); !ok || (at != a && at != b) {
+			t.Fatalf("Endpoint = %v %v", at, ok)
+		}
+		if id, v, ok := r.Lookup(a); ok && (id != 7 || v != 70) {
+			t.Fatalf("Lookup = %d %d", id, v)
+		}
+	}
+	checkInvariants(t, r)
+}
