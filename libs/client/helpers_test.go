@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/cipher"
 	"errors"
@@ -29,6 +30,7 @@ type seen struct {
 	typ   wire.PacketType
 	seq   uint64
 	input *realmv1.PlayerInput // for TypeInput
+	echo  []byte               // for TypeKeepAlive: the challenge it echoes
 }
 
 // udpServer is the smallest ingress the data plane needs: a real UDP socket
@@ -52,6 +54,8 @@ type udpServer struct {
 	c2s     cipher.AEAD
 	window  wire.ReplayWindow
 	client  netip.AddrPort // the bound endpoint
+	// challenge, if set, is sent in every ack (HandshakeAck.challenge).
+	challenge []byte
 }
 
 func newUDPServer(t testing.TB) *udpServer {
@@ -111,6 +115,7 @@ func (s *udpServer) handle(pkt []byte, from netip.AddrPort) {
 		s.c2s, s.s2c, s.client = c2s, wire.NewAEAD(hs.Token.ServerKey), from
 		ack, _ := proto.Marshal(&realmv1.HandshakeAck{
 			SessionId: hs.SessionID, Endpoint: from.String(), TickRateHz: 20, ServerTimeUnixNs: time.Now().UnixNano(),
+			Challenge: s.challenge,
 		})
 		out, err := wire.SealPacket(nil, s.s2c, wire.TypeHandshakeAck, s.seq.Next(), ack)
 		if err != nil {
@@ -128,11 +133,18 @@ func (s *udpServer) handle(pkt []byte, from netip.AddrPort) {
 		return
 	}
 	p := seen{from: from, typ: h.Type, seq: h.Seq}
-	if h.Type == wire.TypeInput {
+	switch h.Type {
+	case wire.TypeInput:
 		p.input = new(realmv1.PlayerInput)
 		if err := proto.Unmarshal(plain, p.input); err != nil {
 			s.t.Errorf("input does not decode: %v", err)
 		}
+	case wire.TypeKeepAlive:
+		var k realmv1.KeepAlive
+		if err := proto.Unmarshal(plain, &k); err != nil {
+			s.t.Errorf("keep-alive does not decode: %v", err)
+		}
+		p.echo = k.GetChallenge()
 	}
 	s.packets = append(s.packets, p)
 }
@@ -142,6 +154,17 @@ func (s *udpServer) set(f func(s *udpServer)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(s)
+}
+
+// echoes returns the keep-alives that echoed challenge, and from where.
+func (s *udpServer) echoes(challenge []byte) []netip.AddrPort {
+	var from []netip.AddrPort
+	for _, p := range s.seenPackets(wire.TypeKeepAlive) {
+		if bytes.Equal(p.echo, challenge) {
+			from = append(from, p.from)
+		}
+	}
+	return from
 }
 
 // seenPackets returns a copy of the accepted packets of type typ.

@@ -100,12 +100,20 @@ func (u *UDP) handle(l *link, pkt, plain []byte, now time.Time) []byte {
 			return plain
 		}
 		u.stats.acks.Add(1)
+		if len(a.GetChallenge()) > 0 {
+			c := &confirmation{l: l, msg: &realmv1.KeepAlive{Challenge: a.GetChallenge()}}
+			u.unconfirmed.Store(c)
+			u.confirm(c)
+		}
 		select { // keep only the newest
 		case <-l.acks:
 		default:
 		}
 		l.acks <- a // the reader is the only sender
 	case wire.TypeSnapshot:
+		if c := u.unconfirmed.Load(); c != nil && c.l == l {
+			u.unconfirmed.CompareAndSwap(c, nil) // confirmed
+		}
 		if on := u.cfg.OnSnapshot; on != nil {
 			u.stats.snapshots.Add(1)
 			on(plain, now)

@@ -8,6 +8,9 @@ type Stats struct {
 	InputsSent     uint64
 	KeepAlivesSent uint64
 	SendErrors     uint64 // packets the socket refused (for example after an ICMP unreachable)
+	// ConfirmsSent counts KeepAlives echoing a handshake's challenge
+	// (return routability), resends included; not in KeepAlivesSent.
+	ConfirmsSent uint64
 
 	// SilenceHandshakes counts the handshakes started because nothing
 	// arrived for Config.SilenceTimeout (see there).
@@ -32,7 +35,7 @@ type Stats struct {
 // counters is the live, atomically updated form of Stats.
 type counters struct {
 	handshakesSent, inputsSent, keepAlivesSent, sendErrors      atomic.Uint64
-	silenceHandshakes                                           atomic.Uint64
+	silenceHandshakes, confirmsSent                             atomic.Uint64
 	acks, snapshots, snapshotsDropped, replayed, rejected, rerr atomic.Uint64
 }
 
@@ -42,6 +45,7 @@ func (c *counters) load() Stats {
 		InputsSent:        c.inputsSent.Load(),
 		KeepAlivesSent:    c.keepAlivesSent.Load(),
 		SendErrors:        c.sendErrors.Load(),
+		ConfirmsSent:      c.confirmsSent.Load(),
 		SilenceHandshakes: c.silenceHandshakes.Load(),
 		AcksReceived:      c.acks.Load(),
 		SnapshotsReceived: c.snapshots.Load(),

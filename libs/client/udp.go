@@ -42,6 +42,10 @@ type UDP struct {
 	lastSend atomic.Int64 // Unix nanoseconds of the last packet sent
 	lastRecv atomic.Int64 // Unix nanoseconds of the last authentic packet received
 	stats    counters
+	// unconfirmed is the newest ack's challenge while no snapshot has
+	// come through the link it came on: the keep-alive loop echoes it
+	// again, in case the echo was lost (see confirm).
+	unconfirmed atomic.Pointer[confirmation]
 
 	mu      sync.Mutex // guards the fields below
 	cur     *link      // the socket inputs leave from
@@ -215,10 +219,18 @@ func (u *UDP) SendInput(in *realmv1.PlayerInput) error {
 // send seals msg (nil: empty plaintext) as a packet of type typ and writes it
 // to the current socket.
 func (u *UDP) send(typ wire.PacketType, msg proto.Message) error {
+	return u.sendOn(nil, typ, msg)
+}
+
+// sendOn is send on link l (nil: the current one).
+func (u *UDP) sendOn(l *link, typ wire.PacketType, msg proto.Message) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.closed {
 		return ErrClosed
+	}
+	if l == nil {
+		l = u.cur
 	}
 	buf := u.sendBuf[:0]
 	var plain []byte
@@ -235,7 +247,7 @@ func (u *UDP) send(typ wire.PacketType, msg proto.Message) error {
 		return err
 	}
 	u.lastSend.Store(time.Now().UnixNano())
-	if _, err := u.cur.conn.Write(pkt); err != nil {
+	if _, err := l.conn.Write(pkt); err != nil {
 		u.stats.sendErrors.Add(1)
 		return err
 	}
@@ -265,6 +277,14 @@ func (u *UDP) keepAlive() {
 				quiet = time.Now()
 				continue
 			}
+			if c := u.unconfirmed.Load(); c != nil {
+				select {
+				case <-c.l.done: // a link given up (a failed Rebind)
+					u.unconfirmed.CompareAndSwap(c, nil)
+				default:
+					u.confirm(c) // the echo may have been lost
+				}
+			}
 			if now.Sub(time.Unix(0, u.lastSend.Load())) < half {
 				continue
 			}
@@ -272,6 +292,22 @@ func (u *UDP) keepAlive() {
 				u.stats.keepAlivesSent.Add(1)
 			}
 		}
+	}
+}
+
+// confirmation is a challenge to echo from a link (HandshakeAck.challenge).
+type confirmation struct {
+	l   *link
+	msg *realmv1.KeepAlive
+}
+
+// confirm echoes a handshake's challenge in a KeepAlive from the link the
+// ack came on: the ingress sends snapshots to an endpoint only once it has
+// proved, so, that it receives there (docs/PROTOCOL.md §2). Sent on every
+// ack, and again on keep-alive ticks until a snapshot arrives on that link.
+func (u *UDP) confirm(c *confirmation) {
+	if u.sendOn(c.l, wire.TypeKeepAlive, c.msg) == nil {
+		u.stats.confirmsSent.Add(1)
 	}
 }
 

@@ -138,6 +138,53 @@ func TestKeepAlive(t *testing.T) {
 	if u.Stats().KeepAlivesSent < 2 {
 		t.Errorf("stats = %+v", u.Stats())
 	}
+	if n := u.Stats().ConfirmsSent; n != 0 {
+		t.Errorf("%d confirmations sent for acks without a challenge", n)
+	}
+}
+
+// TestConfirmChallenge: the client echoes an ack's challenge from the
+// socket the ack came on (return routability), again on keep-alive ticks
+// until a snapshot shows the ingress has it, then no more; a Rebind's ack
+// is echoed from the new socket.
+func TestConfirmChallenge(t *testing.T) {
+	srv := newUDPServer(t)
+	first := []byte("first-challenge!")
+	srv.set(func(s *udpServer) { s.challenge = first })
+	// No handshakes after a silence: they would echo again too.
+	u := join(t, srv.session(Config{KeepAliveInterval: 40 * time.Millisecond, SilenceTimeout: -1}))
+	// No snapshot comes (as when the echo is lost): it is sent again.
+	waitFor(t, "the challenge echoed, and again", func() bool { return len(srv.echoes(first)) >= 3 })
+	for _, from := range srv.echoes(first) {
+		if from != u.LocalAddr() {
+			t.Errorf("echo from %v, want %v", from, u.LocalAddr())
+		}
+	}
+
+	srv.sendRaw(srv.sealSnapshot(&realmv1.Snapshot{ServerTick: 1}))
+	<-u.Snapshots()
+	echoed := len(srv.echoes(first))
+	plain := len(srv.echoes(nil))
+	waitFor(t, "keep-alives after the snapshot", func() bool { return len(srv.echoes(nil)) >= plain+3 })
+	// At most one echo could have been on its way when the snapshot came.
+	if n := len(srv.echoes(first)); n > echoed+1 {
+		t.Errorf("%d echoes after the snapshot, want at most 1", n-echoed)
+	}
+
+	second := []byte("second-challenge")
+	srv.set(func(s *udpServer) { s.challenge = second })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := u.Rebind(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new challenge echoed from the new socket", func() bool {
+		from := srv.echoes(second)
+		return len(from) > 0 && from[0] == u.LocalAddr()
+	})
+	if s := u.Stats(); s.ConfirmsSent < uint64(len(srv.echoes(first))+1) {
+		t.Errorf("stats: %d confirmations sent, the server saw %d and %d", s.ConfirmsSent, len(srv.echoes(first)), len(srv.echoes(second)))
+	}
 }
 
 func TestSnapshots(t *testing.T) {

@@ -87,8 +87,13 @@ type HandshakeAck struct {
 	Endpoint         string `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
 	TickRateHz       uint32 `protobuf:"varint,3,opt,name=tick_rate_hz,json=tickRateHz,proto3" json:"tick_rate_hz,omitempty"`
 	ServerTimeUnixNs int64  `protobuf:"varint,4,opt,name=server_time_unix_ns,json=serverTimeUnixNs,proto3" json:"server_time_unix_ns,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// challenge proves that the client receives at the endpoint it handshook
+	// from (return routability): the server sends no snapshot to an endpoint
+	// until a KeepAlive from it echoes the challenge of its binding. 16 random
+	// bytes, new for every new binding of the session.
+	Challenge     []byte `protobuf:"bytes,5,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HandshakeAck) Reset() {
@@ -149,6 +154,60 @@ func (x *HandshakeAck) GetServerTimeUnixNs() int64 {
 	return 0
 }
 
+func (x *HandshakeAck) GetChallenge() []byte {
+	if x != nil {
+		return x.Challenge
+	}
+	return nil
+}
+
+// KeepAlive is the sealed body of a KeepAlive packet. Empty keeps the
+// binding alive; with challenge, it also confirms the endpoint (see
+// HandshakeAck.challenge).
+type KeepAlive struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Challenge     []byte                 `protobuf:"bytes,1,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeepAlive) Reset() {
+	*x = KeepAlive{}
+	mi := &file_realm_v1_udp_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeepAlive) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeepAlive) ProtoMessage() {}
+
+func (x *KeepAlive) ProtoReflect() protoreflect.Message {
+	mi := &file_realm_v1_udp_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeepAlive.ProtoReflect.Descriptor instead.
+func (*KeepAlive) Descriptor() ([]byte, []int) {
+	return file_realm_v1_udp_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *KeepAlive) GetChallenge() []byte {
+	if x != nil {
+		return x.Challenge
+	}
+	return nil
+}
+
 type Vec2 struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	X             float32                `protobuf:"fixed32,1,opt,name=x,proto3" json:"x,omitempty"`
@@ -159,7 +218,7 @@ type Vec2 struct {
 
 func (x *Vec2) Reset() {
 	*x = Vec2{}
-	mi := &file_realm_v1_udp_proto_msgTypes[2]
+	mi := &file_realm_v1_udp_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -171,7 +230,7 @@ func (x *Vec2) String() string {
 func (*Vec2) ProtoMessage() {}
 
 func (x *Vec2) ProtoReflect() protoreflect.Message {
-	mi := &file_realm_v1_udp_proto_msgTypes[2]
+	mi := &file_realm_v1_udp_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -184,7 +243,7 @@ func (x *Vec2) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vec2.ProtoReflect.Descriptor instead.
 func (*Vec2) Descriptor() ([]byte, []int) {
-	return file_realm_v1_udp_proto_rawDescGZIP(), []int{2}
+	return file_realm_v1_udp_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Vec2) GetX() float32 {
@@ -218,7 +277,7 @@ type PlayerInput struct {
 
 func (x *PlayerInput) Reset() {
 	*x = PlayerInput{}
-	mi := &file_realm_v1_udp_proto_msgTypes[3]
+	mi := &file_realm_v1_udp_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -230,7 +289,7 @@ func (x *PlayerInput) String() string {
 func (*PlayerInput) ProtoMessage() {}
 
 func (x *PlayerInput) ProtoReflect() protoreflect.Message {
-	mi := &file_realm_v1_udp_proto_msgTypes[3]
+	mi := &file_realm_v1_udp_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -243,7 +302,7 @@ func (x *PlayerInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlayerInput.ProtoReflect.Descriptor instead.
 func (*PlayerInput) Descriptor() ([]byte, []int) {
-	return file_realm_v1_udp_proto_rawDescGZIP(), []int{3}
+	return file_realm_v1_udp_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PlayerInput) GetInputSequence() uint64 {
@@ -282,7 +341,7 @@ type EntityState struct {
 
 func (x *EntityState) Reset() {
 	*x = EntityState{}
-	mi := &file_realm_v1_udp_proto_msgTypes[4]
+	mi := &file_realm_v1_udp_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -294,7 +353,7 @@ func (x *EntityState) String() string {
 func (*EntityState) ProtoMessage() {}
 
 func (x *EntityState) ProtoReflect() protoreflect.Message {
-	mi := &file_realm_v1_udp_proto_msgTypes[4]
+	mi := &file_realm_v1_udp_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -307,7 +366,7 @@ func (x *EntityState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntityState.ProtoReflect.Descriptor instead.
 func (*EntityState) Descriptor() ([]byte, []int) {
-	return file_realm_v1_udp_proto_rawDescGZIP(), []int{4}
+	return file_realm_v1_udp_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *EntityState) GetEntityId() uint64 {
@@ -354,7 +413,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_realm_v1_udp_proto_msgTypes[5]
+	mi := &file_realm_v1_udp_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -366,7 +425,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_realm_v1_udp_proto_msgTypes[5]
+	mi := &file_realm_v1_udp_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -379,7 +438,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_realm_v1_udp_proto_rawDescGZIP(), []int{5}
+	return file_realm_v1_udp_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Snapshot) GetServerTick() uint64 {
@@ -418,14 +477,17 @@ const file_realm_v1_udp_proto_rawDesc = "" +
 	"\fUdpHandshake\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\x04R\tsessionId\x12#\n" +
-	"\rconnect_token\x18\x02 \x01(\fR\fconnectToken\"\x9a\x01\n" +
+	"\rconnect_token\x18\x02 \x01(\fR\fconnectToken\"\xb8\x01\n" +
 	"\fHandshakeAck\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\x04R\tsessionId\x12\x1a\n" +
 	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12 \n" +
 	"\ftick_rate_hz\x18\x03 \x01(\rR\n" +
 	"tickRateHz\x12-\n" +
-	"\x13server_time_unix_ns\x18\x04 \x01(\x03R\x10serverTimeUnixNs\"\"\n" +
+	"\x13server_time_unix_ns\x18\x04 \x01(\x03R\x10serverTimeUnixNs\x12\x1c\n" +
+	"\tchallenge\x18\x05 \x01(\fR\tchallenge\")\n" +
+	"\tKeepAlive\x12\x1c\n" +
+	"\tchallenge\x18\x01 \x01(\fR\tchallenge\"\"\n" +
 	"\x04Vec2\x12\f\n" +
 	"\x01x\x18\x01 \x01(\x02R\x01x\x12\f\n" +
 	"\x01y\x18\x02 \x01(\x02R\x01y\"y\n" +
@@ -459,21 +521,22 @@ func file_realm_v1_udp_proto_rawDescGZIP() []byte {
 	return file_realm_v1_udp_proto_rawDescData
 }
 
-var file_realm_v1_udp_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_realm_v1_udp_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_realm_v1_udp_proto_goTypes = []any{
 	(*UdpHandshake)(nil), // 0: realm.v1.UdpHandshake
 	(*HandshakeAck)(nil), // 1: realm.v1.HandshakeAck
-	(*Vec2)(nil),         // 2: realm.v1.Vec2
-	(*PlayerInput)(nil),  // 3: realm.v1.PlayerInput
-	(*EntityState)(nil),  // 4: realm.v1.EntityState
-	(*Snapshot)(nil),     // 5: realm.v1.Snapshot
+	(*KeepAlive)(nil),    // 2: realm.v1.KeepAlive
+	(*Vec2)(nil),         // 3: realm.v1.Vec2
+	(*PlayerInput)(nil),  // 4: realm.v1.PlayerInput
+	(*EntityState)(nil),  // 5: realm.v1.EntityState
+	(*Snapshot)(nil),     // 6: realm.v1.Snapshot
 }
 var file_realm_v1_udp_proto_depIdxs = []int32{
-	2, // 0: realm.v1.PlayerInput.move:type_name -> realm.v1.Vec2
-	2, // 1: realm.v1.EntityState.position:type_name -> realm.v1.Vec2
-	2, // 2: realm.v1.EntityState.velocity:type_name -> realm.v1.Vec2
-	4, // 3: realm.v1.Snapshot.self:type_name -> realm.v1.EntityState
-	4, // 4: realm.v1.Snapshot.nearby:type_name -> realm.v1.EntityState
+	3, // 0: realm.v1.PlayerInput.move:type_name -> realm.v1.Vec2
+	3, // 1: realm.v1.EntityState.position:type_name -> realm.v1.Vec2
+	3, // 2: realm.v1.EntityState.velocity:type_name -> realm.v1.Vec2
+	5, // 3: realm.v1.Snapshot.self:type_name -> realm.v1.EntityState
+	5, // 4: realm.v1.Snapshot.nearby:type_name -> realm.v1.EntityState
 	5, // [5:5] is the sub-list for method output_type
 	5, // [5:5] is the sub-list for method input_type
 	5, // [5:5] is the sub-list for extension type_name
@@ -492,7 +555,7 @@ func file_realm_v1_udp_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_realm_v1_udp_proto_rawDesc), len(file_realm_v1_udp_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

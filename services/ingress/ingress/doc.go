@@ -10,7 +10,9 @@
 // A handshake request (wire.OpenHandshake, with the token key shared with
 // login) that verifies, is not revoked and passes the session's replay window
 // binds its source endpoint to the session in a session.Registry, is answered
-// with a sealed HandshakeAck and is announced as realm.endpoint.bound. A valid
+// with a sealed HandshakeAck and is announced as realm.endpoint.bound.
+// Snapshots go to the endpoint only once a KeepAlive from it has echoed the
+// ack's challenge (return routability, see Threat model). A valid
 // handshake from another endpoint moves the binding (NAT rebinding) and is
 // announced again; one re-sent from the bound endpoint is acked again and
 // changes nothing. Every later packet from a bound endpoint is handed to a
@@ -151,13 +153,15 @@
 //     moved) keep their state until their token expires for this reason.
 //   - Amplification: nothing is sent before a handshake verifies, and the ack
 //     is never larger than the request (at least 512 bytes, checked before
-//     every send), so spoofed handshakes cannot be reflected. Residual risk: a
-//     logged-in client, which holds its keys, can send a valid handshake with
-//     a spoofed source and keep the binding alive with spoofed keep-alives,
-//     pointing the world's snapshots (up to a packet per tick) at a victim.
-//     The account is authenticated and the stream stops at session close;
-//     closing this needs a return-routability check in the protocol (an ack
-//     nonce the client must echo), which PROTOCOL.md does not have yet.
+//     every send), so spoofed handshakes cannot be reflected. A logged-in
+//     client holds its keys and could send a valid handshake with a spoofed
+//     source, keeping the binding alive with spoofed keep-alives: snapshots
+//     (a packet per tick) would then stream to a victim. Return routability
+//     prevents it: every new binding gets a random challenge, sent only in
+//     the ack, to the handshake's source, and no snapshot goes to the
+//     endpoint until a KeepAlive from it echoes the challenge
+//     (sess.newBinding, sess.confirm). The victim gets one ack per spoofed
+//     handshake, no larger than it.
 //   - Revocation: a closed session's tokens are refused for
 //     Config.TokenLifetime after the close, and a token that would outlive
 //     that memory is refused at the handshake, so revocation holds for as

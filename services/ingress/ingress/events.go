@@ -179,6 +179,10 @@ func (s *Service) queueSnapshot(msgs []udpserver.Message, id uint64, plain []byt
 		s.m.skipped[skipUnknown].Inc()
 		return msgs
 	}
+	if !st.confirmed.Load() {
+		s.m.skipped[skipUnconfirmed].Inc()
+		return msgs
+	}
 	i := len(msgs)
 	pkt, err := wire.SealPacket(s.snapBufs[i][:0], st.s2c, wire.TypeSnapshot, st.seq.Next(), plain)
 	if err != nil {

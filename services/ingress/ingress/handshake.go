@@ -114,6 +114,11 @@ func (s *Service) handleHandshake(p []byte, from netip.AddrPort) {
 		// Let the workers finish what was read from the old endpoints first.
 		s.rx.barrier()
 	}
+	if cur, bound := s.reg.Endpoint(id); !bound || cur != from {
+		// Before the endpoint is bound: the snapshot path must not see it
+		// bound and still confirmed.
+		st.newBinding()
+	}
 	res, err := s.reg.Bind(id, from)
 	if err != nil {
 		s.failHandshake(hsError, dropMalformed)
@@ -172,11 +177,15 @@ func (s *Service) boundEvent(st *sess, ep netip.AddrPort, resync bool) *realmv1.
 // ack sends a HandshakeAck for st to the endpoint that sent request.
 // Called with bindMu held (ackBuf is shared).
 func (s *Service) ack(st *sess, request []byte, to netip.AddrPort, now time.Time) {
+	st.mu.Lock()
+	challenge := st.challenge
+	st.mu.Unlock()
 	msg := &realmv1.HandshakeAck{
 		SessionId:        st.id,
 		Endpoint:         to.String(),
 		TickRateHz:       s.cfg.TickRate,
 		ServerTimeUnixNs: now.UnixNano(),
+		Challenge:        challenge[:],
 	}
 	// Marshal behind the header's room, then seal in place.
 	plain, err := proto.MarshalOptions{}.MarshalAppend(s.ackBuf[wire.HeaderSize:wire.HeaderSize], msg)

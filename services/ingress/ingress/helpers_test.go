@@ -340,13 +340,37 @@ func (c *client) open(typ wire.PacketType, m proto.Message) {
 	}
 }
 
-// handshake sends a fresh handshake and returns the verified ack.
+// handshake sends a fresh handshake, reads the verified ack, echoes its
+// challenge and waits until the service has confirmed the endpoint: then
+// snapshots for the session come to c. It returns the ack.
 func (c *client) handshake() *realmv1.HandshakeAck {
+	c.t.Helper()
+	ack := c.handshakeOnly()
+	c.echo(ack.GetChallenge())
+	waitFor(c.t, "the endpoint to be confirmed", func() bool {
+		st, ep, ok := c.e.svc.reg.Bound(c.id)
+		return ok && ep == c.addr() && st.confirmed.Load()
+	})
+	return ack
+}
+
+// handshakeOnly sends a fresh handshake and returns the verified ack,
+// without echoing its challenge.
+func (c *client) handshakeOnly() *realmv1.HandshakeAck {
 	c.t.Helper()
 	c.send(c.handshakePacket())
 	ack := new(realmv1.HandshakeAck)
 	c.open(wire.TypeHandshakeAck, ack)
+	if len(ack.GetChallenge()) != challengeSize {
+		c.t.Fatalf("ack challenge of %d bytes, want %d", len(ack.GetChallenge()), challengeSize)
+	}
 	return ack
+}
+
+// echo sends a KeepAlive echoing challenge.
+func (c *client) echo(challenge []byte) {
+	c.t.Helper()
+	c.send(c.dataPacket(wire.TypeKeepAlive, &realmv1.KeepAlive{Challenge: challenge}))
 }
 
 // expectSilence checks that nothing arrives for a while.

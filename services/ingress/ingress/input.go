@@ -20,7 +20,34 @@ const (
 
 	fieldIngressID protowire.Number = 1 // InputBatch
 	fieldInputs    protowire.Number = 2 // InputBatch
+
+	fieldChallenge protowire.Number = 1 // KeepAlive
 )
+
+// decodeKeepAlive decodes a KeepAlive as proto.Unmarshal would and returns
+// its challenge (nil if absent; it aliases b), and whether b was well formed.
+func decodeKeepAlive(b []byte) (challenge []byte, ok bool) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || num > protowire.MaxValidNumber {
+			return nil, false
+		}
+		b = b[n:]
+		if num == fieldChallenge && typ == protowire.BytesType {
+			challenge, n = protowire.ConsumeBytes(b)
+			if challenge == nil {
+				challenge = b[:0] // present but empty: not nil
+			}
+		} else {
+			n = protowire.ConsumeFieldValue(num, typ, b)
+		}
+		if n < 0 {
+			return nil, false
+		}
+		b = b[n:]
+	}
+	return challenge, true
+}
 
 // input is a decoded realmv1.PlayerInput. It is decoded with protowire
 // rather than proto.Unmarshal so that the per-packet path allocates nothing.

@@ -48,6 +48,16 @@ const (
 	skipTooLarge  = "too_large"       // does not fit one packet
 	skipBadView   = "bad_view"        // a view that does not describe a snapshot (snapshot.ErrBadView)
 	skipSendError = "send_error"      // the socket refused it
+	// skipUnconfirmed: the endpoint has not echoed its binding's challenge
+	// yet (return routability; see sess.newBinding).
+	skipUnconfirmed = "unconfirmed"
+)
+
+// Results of a KeepAlive that echoes a challenge,
+// realm_ingress_confirmations_total{result}.
+const (
+	confirmOK    = "confirmed"       // the binding's challenge: snapshots may go to the endpoint
+	confirmWrong = "wrong_challenge" // another challenge: an echo that crossed a new handshake, or a forgery
 )
 
 // metrics are the Service's Prometheus collectors. Per-packet counters are
@@ -57,6 +67,8 @@ type metrics struct {
 	handshakes map[string]prometheus.Counter
 	unbinds    map[string]prometheus.Counter
 	skipped    map[string]prometheus.Counter
+	// confirmations counts KeepAlives that echoed a challenge.
+	confirmations map[string]prometheus.Counter
 
 	inputs        prometheus.Counter
 	batches       prometheus.Counter
@@ -84,11 +96,16 @@ func newMetrics(reg prometheus.Registerer, srv *udpserver.Server, bindings, sess
 		Name: "realm_ingress_snapshots_skipped_total",
 		Help: "Snapshots from the world not sent, by reason.",
 	}, []string{"reason"})
+	confirmations := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "realm_ingress_confirmations_total",
+		Help: "KeepAlive packets that echoed a handshake challenge (return routability), by result.",
+	}, []string{"result"})
 	m := &metrics{
-		dropped:    make(map[string]prometheus.Counter),
-		handshakes: make(map[string]prometheus.Counter),
-		unbinds:    make(map[string]prometheus.Counter),
-		skipped:    make(map[string]prometheus.Counter),
+		confirmations: make(map[string]prometheus.Counter),
+		dropped:       make(map[string]prometheus.Counter),
+		handshakes:    make(map[string]prometheus.Counter),
+		unbinds:       make(map[string]prometheus.Counter),
+		skipped:       make(map[string]prometheus.Counter),
 		inputs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "realm_ingress_inputs_forwarded_total",
 			Help: "Authenticated inputs published to the world.",
@@ -99,7 +116,7 @@ func newMetrics(reg prometheus.Registerer, srv *udpserver.Server, bindings, sess
 		}),
 		keepAlives: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "realm_ingress_keepalives_total",
-			Help: "Authenticated keep-alive packets.",
+			Help: "Authenticated keep-alive packets (those echoing a challenge count in realm_ingress_confirmations_total).",
 		}),
 		snapshots: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "realm_ingress_snapshots_sent_total",
@@ -127,8 +144,11 @@ func newMetrics(reg prometheus.Registerer, srv *udpserver.Server, bindings, sess
 	for _, r := range []string{unbindClosed, unbindIdle, unbindShutdown, unbindMoved, unbindDisplaced} {
 		m.unbinds[r] = unbinds.WithLabelValues(r)
 	}
-	for _, r := range []string{skipUnknown, skipTooLarge, skipBadView, skipSendError} {
+	for _, r := range []string{skipUnknown, skipTooLarge, skipBadView, skipSendError, skipUnconfirmed} {
 		m.skipped[r] = skipped.WithLabelValues(r)
+	}
+	for _, r := range []string{confirmOK, confirmWrong} {
+		m.confirmations[r] = confirmations.WithLabelValues(r)
 	}
 	stat := func(name, help string, f func(udpserver.Stats) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
@@ -138,7 +158,7 @@ func newMetrics(reg prometheus.Registerer, srv *udpserver.Server, bindings, sess
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 	}
 	for _, c := range []prometheus.Collector{
-		dropped, handshakes, unbinds, skipped,
+		dropped, handshakes, unbinds, skipped, confirmations,
 		m.inputs, m.batches, m.keepAlives, m.snapshots, m.publishErrors, m.evicted, m.handoffWaits,
 		stat("realm_ingress_packets_received_total", "UDP datagrams received.",
 			func(s udpserver.Stats) uint64 { return s.PacketsIn }),

@@ -51,13 +51,25 @@ func (w *worker) handleData(p []byte, from netip.AddrPort, now int64) {
 		return
 	}
 	_ = st.replay.Accept(seq) // cannot fail: Check passed under the same lock
+	if h.Type == wire.TypeKeepAlive {
+		ok, echoed, match := st.confirm(plain)
+		st.mu.Unlock()
+		st.lastSeen.Store(now)
+		switch {
+		case !ok:
+			s.m.dropped[dropMalformed].Inc()
+		case !echoed:
+			s.m.keepAlives.Inc()
+		case match:
+			s.m.confirmations[confirmOK].Inc()
+		default:
+			s.m.confirmations[confirmWrong].Inc()
+		}
+		return
+	}
 	st.mu.Unlock()
 	st.lastSeen.Store(now)
 
-	if h.Type == wire.TypeKeepAlive {
-		s.m.keepAlives.Inc()
-		return
-	}
 	in, ok := decodeInput(plain)
 	if !ok {
 		s.m.dropped[dropMalformed].Inc()

@@ -576,7 +576,7 @@ func TestShutdownHandlesWhatWasRead(t *testing.T) {
 			if err := e.stop(); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			read := int(e.svc.srv.Stats().PacketsIn) - 1 // the handshake
+			read := int(e.svc.srv.Stats().PacketsIn) - 2 // the handshake and its confirmation
 			if got := counter(t, e.svc.m.inputs); got != float64(read) {
 				t.Fatalf("%v inputs published, %d read", got, read)
 			}

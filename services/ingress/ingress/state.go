@@ -2,6 +2,8 @@ package ingress
 
 import (
 	"crypto/cipher"
+	"crypto/rand"
+	"crypto/subtle"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,11 +26,50 @@ type sess struct {
 
 	lastSeen atomic.Int64 // Service.mono time of the last authenticated packet or handshake
 	gone     atomic.Bool  // removed from the registry: drop what is still in flight
+	// confirmed is set when a KeepAlive from the bound endpoint echoed
+	// challenge (return routability): only then are snapshots sent there.
+	// Cleared, with a new challenge, before every new binding.
+	confirmed atomic.Bool
 
 	mu      sync.Mutex        // guards the fields below; taken per packet, after Service.bindMu when both are held
 	replay  wire.ReplayWindow // client-to-server sequences, handshakes included
 	bucket  bucket            // per-endpoint rate limit
 	expires int64             // Unix nanoseconds: the latest token expiry seen for the session
+	// challenge is the binding's return-routability challenge, sent in
+	// every HandshakeAck (see newBinding).
+	challenge [challengeSize]byte
+}
+
+// challengeSize is the size of HandshakeAck.challenge.
+const challengeSize = 16
+
+// newBinding gives st a new challenge and withdraws the confirmation of its
+// endpoint: called before the session is bound to a new endpoint, so that
+// no snapshot goes there before a KeepAlive from it echoes the challenge
+// (only a client that receives at that endpoint can). Called with bindMu
+// held.
+func (st *sess) newBinding() {
+	st.mu.Lock()
+	rand.Read(st.challenge[:]) // never fails (crypto/rand)
+	st.confirmed.Store(false)
+	st.mu.Unlock()
+}
+
+// confirm checks a KeepAlive's plaintext against the binding's challenge:
+// it reports whether the plaintext was well formed, and whether it
+// carried a challenge, and if so whether that was the binding's (then the
+// endpoint is confirmed). Called with st.mu held: a new binding cannot
+// change the challenge in between.
+func (st *sess) confirm(plain []byte) (ok, echoed, match bool) {
+	challenge, ok := decodeKeepAlive(plain)
+	if !ok || challenge == nil {
+		return ok, false, false
+	}
+	match = subtle.ConstantTimeCompare(challenge, st.challenge[:]) == 1
+	if match {
+		st.confirmed.Store(true)
+	}
+	return true, true, match
 }
 
 // newSess builds the state of a session from its verified token; now is the
