@@ -79,7 +79,7 @@ fi
 
 echo
 echo "==> realm metrics (http://$METRICS_ADDR/metrics)"
-curl -fsS "http://$METRICS_ADDR/metrics" | grep -E '^realm_(login_(logins_total|sessions_open)|ingress_(packets|handshakes_total|bindings)|world_(players|ticks_total|tick_overruns_total|snapshots))' | grep -v ' 0$' | head -40 || true
+curl -fsS "http://$METRICS_ADDR/metrics" | grep -E '^realm_(login_(logins_total|sessions_open)|ingress_(packets|handshakes_total|confirmations_total|bindings)|world_(players|ticks_total|tick_overruns_total|snapshots))' | grep -v ' 0$' | head -40 || true
 
 echo
 echo "==> stopping the realm (SIGTERM)"
