@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,6 +190,11 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 	if err := c.ReadyCheck(); err != nil {
 		t.Fatal(err)
 	}
+	// Listeners registered on the Conn are called too, until removed.
+	var listened, removed atomic.Int32
+	c.OnReconnect(func() { listened.Add(1) })
+	remove := c.OnReconnect(func() { removed.Add(1) })
+	remove()
 
 	s2 := natstest.Restart(t, s)
 	if bus.ClientURL(s2) != url {
@@ -198,6 +204,12 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 	recv(t, reconnected, "reconnect callback")
 	if err := c.ReadyCheck(); err != nil {
 		t.Fatalf("after reconnect: %v", err)
+	}
+	// Options.OnReconnect ran first, the listeners after it on the same
+	// goroutine: by now they have run or are running.
+	wait.For(t, waitFor, "the registered listener", func() bool { return listened.Load() == 1 })
+	if n := removed.Load(); n != 0 {
+		t.Errorf("a removed listener was called %d times", n)
 	}
 
 	// The subscription was re-established on the new server.

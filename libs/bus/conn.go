@@ -84,6 +84,9 @@ type Conn struct {
 	closing atomic.Bool   // set by Close
 	bufs    sync.Pool     // *[]byte marshal buffers
 
+	listenMu  sync.Mutex
+	listeners map[*func()]struct{} // OnReconnect's, called after Options.OnReconnect
+
 	decodeErrs    atomic.Uint64 // total messages dropped on decode
 	decodeSkipped atomic.Uint64 // drops not logged since the last log line
 	decodeLimit   *rate.Limiter
@@ -129,6 +132,7 @@ func Connect(url string, opts Options) (*Conn, error) {
 			if opts.OnReconnect != nil {
 				opts.OnReconnect()
 			}
+			c.reconnected()
 		}),
 		nats.ClosedHandler(func(*nats.Conn) { close(c.closed) }),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
@@ -153,6 +157,40 @@ func Connect(url string, opts Options) (*Conn, error) {
 		log.Info("connected", zap.String("server", nc.ConnectedUrlRedacted()))
 	}
 	return c, nil
+}
+
+// OnReconnect registers fn to be called (on a nats.go goroutine, after
+// Options.OnReconnect) after each reconnect, until the returned function is
+// called. For a component that holds state the server may have lost with a
+// restart (ephemeral consumers, say) and is handed a Conn rather than
+// connecting itself. fn must not block for long: reconnect callbacks run one
+// after another.
+func (c *Conn) OnReconnect(fn func()) (remove func()) {
+	key := &fn
+	c.listenMu.Lock()
+	if c.listeners == nil {
+		c.listeners = make(map[*func()]struct{})
+	}
+	c.listeners[key] = struct{}{}
+	c.listenMu.Unlock()
+	return func() {
+		c.listenMu.Lock()
+		delete(c.listeners, key)
+		c.listenMu.Unlock()
+	}
+}
+
+// reconnected calls the OnReconnect listeners.
+func (c *Conn) reconnected() {
+	c.listenMu.Lock()
+	fns := make([]func(), 0, len(c.listeners))
+	for fn := range c.listeners {
+		fns = append(fns, *fn)
+	}
+	c.listenMu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // Publish marshals m and publishes it on subject. It returns once nats.go

@@ -76,9 +76,13 @@
 // logins at the same time on two instances agree on which one is newer:
 // exactly the older one is kicked. A change seen while a session's own claim
 // is still in flight is remembered and compared when the claim returns.
-// After a NATS server restart the watch resumes on its own once nats.go
-// notices the missing heartbeats of its consumer (about 10 seconds): a
-// replacement in that window is kicked late, not missed.
+// A NATS server restart loses the watch's consumer (an ephemeral one), and
+// nats.go would notice only after missed heartbeats, about ten seconds. So
+// after every reconnect the service resumes the watch on a new consumer
+// that starts right after the last revision it saw (presence.Watcher.Resume,
+// retried every 250 ms while JetStream recovers): nothing is missed, nothing
+// delivered twice, and a replacement is kicked as soon as JetStream answers
+// again.
 //
 // # Shutdown
 //

@@ -710,6 +710,12 @@ func TestReady(t *testing.T) {
 	waitFor(t, "not ready without NATS", func() bool { return in.Ready() != nil })
 	e.srv = natstest.Restart(t, e.srv)
 	waitFor(t, "ready after NATS is back", func() bool { return in.Ready() == nil })
+	// The restarted server lost the presence watch's consumer: the service
+	// resumes the watch on a new one rather than wait for nats.go to notice
+	// (about ten seconds of missed heartbeats).
+	waitFor(t, "the presence watch resumed", func() bool {
+		return in.metric(t, "realm_login_presence_watch_resumes_total") == 1
+	})
 	c := in.dial(t)
 	c.mustRegister("Phoenix", password)
 	c.mustLogin("Phoenix", password)

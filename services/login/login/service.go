@@ -62,7 +62,10 @@ type Service struct {
 	m        *metrics
 
 	watch     *presence.Watcher  // kicks replaced sessions; from New to the end of Run
+	watchCtx  context.Context    // the watch's life
 	stopWatch context.CancelFunc // ends the watch's context
+	unhook    func()             // removes onReconnect from the NATS connection
+	resumes   sync.WaitGroup     // resumeWatch goroutines
 
 	ran       atomic.Bool
 	open      atomic.Int64  // connections open; incremented only by the accept loop
@@ -72,10 +75,12 @@ type Service struct {
 	wg        sync.WaitGroup // connection goroutines
 
 	// Lock order: Service.mu, then conn.mu.
-	mu        sync.Mutex         // guards the fields below
-	conns     map[*conn]struct{} // connections past their TLS handshake
-	byAccount map[uint64][]*conn // connections logged in or logging in, by account id
-	closing   bool               // Run is shutting down
+	mu         sync.Mutex         // guards the fields below
+	conns      map[*conn]struct{} // connections past their TLS handshake
+	byAccount  map[uint64][]*conn // connections logged in or logging in, by account id
+	closing    bool               // Run is shutting down
+	resuming   bool               // a resumeWatch goroutine runs
+	reconnects uint64             // NATS reconnects seen; resumeWatch resumes for the newest
 }
 
 type probeResult struct{ err error }
@@ -154,12 +159,13 @@ func New(cfg Config, nc *bus.Conn, log *zap.Logger) (*Service, error) {
 		stopWatch()
 		return nil, err
 	}
-	s.stopWatch = stopWatch
+	s.watchCtx, s.stopWatch = wctx, stopWatch
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		_ = s.watch.Stop()
 		stopWatch()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
+	s.unhook = nc.OnReconnect(s.onReconnect)
 	return s, nil
 }
 
@@ -230,6 +236,8 @@ func (s *Service) Run(ctx context.Context) error {
 	<-probeDone
 	werr := s.watch.Stop()
 	s.stopWatch()
+	s.unhook()
+	s.resumes.Wait()
 	fctx, cancel := context.WithTimeout(base, flushTimeout)
 	defer cancel()
 	ferr := s.nc.Flush(fctx)
@@ -356,6 +364,71 @@ func (s *Service) probeLoop(ctx context.Context) {
 			return
 		}
 		s.probe.Store(&probeResult{err: err})
+	}
+}
+
+// onReconnect runs after each NATS reconnect: it has the presence watch
+// resumed (presence.Watcher.Resume) on a goroutine of its own, unless one
+// is at it already, which then resumes once more.
+func (s *Service) onReconnect() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return
+	}
+	s.reconnects++
+	if s.resuming {
+		return
+	}
+	s.resuming = true
+	s.resumes.Add(1)
+	go s.resumeWatch()
+}
+
+// resumeWatchRetry is the wait between two attempts to resume the presence
+// watch (JetStream may still be recovering its streams after a restart).
+const resumeWatchRetry = 250 * time.Millisecond
+
+// resumeWatch resumes the presence watch until it succeeds for the newest
+// reconnect, or the watch ends.
+func (s *Service) resumeWatch() {
+	defer s.resumes.Done()
+	for {
+		s.mu.Lock()
+		seen := s.reconnects
+		s.mu.Unlock()
+		ok := s.resumeOnce()
+		if ok {
+			s.m.watchResumes.Inc()
+			s.log.Info("presence watch resumed after a NATS reconnect")
+		}
+		s.mu.Lock()
+		if !ok || s.reconnects == seen || s.closing {
+			s.resuming = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+}
+
+// resumeOnce calls Resume until it succeeds (true) or the watch has ended
+// (false).
+func (s *Service) resumeOnce() bool {
+	for {
+		err := s.watch.Resume()
+		if err == nil {
+			return true
+		}
+		if errors.Is(err, presence.ErrWatchEnded) {
+			return false
+		}
+		s.log.Debug("presence watch not resumed yet", zap.Error(err))
+		select {
+		case <-s.watchCtx.Done():
+			return false
+		case <-time.After(resumeWatchRetry):
+		}
 	}
 }
 

@@ -30,6 +30,9 @@ var (
 	// ErrContended means Claim lost the compare-and-set MaxClaimAttempts
 	// times in a row.
 	ErrContended = errors.New("presence: claim contended")
+	// ErrWatchEnded means Resume was called after Stop, or after the
+	// connection closed.
+	ErrWatchEnded = errors.New("presence: watch ended")
 )
 
 // Entry is one account's live session, or (Deleted, from Watch only) the
@@ -214,9 +217,17 @@ func (t *Table) Get(ctx context.Context, accountID uint64) (Entry, bool, error) 
 
 // Watcher delivers claims made after Watch returned. Stop it with Stop.
 type Watcher struct {
-	w       jetstream.KeyWatcher
-	stopped atomic.Bool   // set by Stop: fn is not called any more
-	done    chan struct{} // closed when the delivery goroutine returns
+	t    *Table
+	ctx  context.Context
+	fn   func(Entry)
+	next atomic.Uint64 // the revision to resume from: the last one seen, plus 1
+
+	mu      sync.Mutex
+	kw      jetstream.KeyWatcher // the current subscription
+	ended   bool                 // the delivery goroutine returned
+	stopped atomic.Bool          // set by Stop: fn is not called any more
+	resumes atomic.Uint64        // successful Resumes
+	done    chan struct{}        // closed when the delivery goroutine returns
 	once    sync.Once
 	err     error // of the first Stop
 }
@@ -228,32 +239,103 @@ type Watcher struct {
 // per key), so fn sees a subsequence that always ends with the latest
 // change of each key. Values that do not decode are skipped and counted
 // (BadEntries). ctx bounds the creation of the watch and also its life:
-// nats.go ends the subscription when ctx ends.
+// nats.go ends the subscription when ctx ends. After a NATS reconnect, call
+// Resume.
 func (t *Table) Watch(ctx context.Context, fn func(Entry)) (*Watcher, error) {
-	kw, err := t.kv.WatchAll(ctx, jetstream.UpdatesOnly())
+	st, err := t.kv.Status(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", BucketName, err)
 	}
-	w := &Watcher{w: kw, done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
+	w := &Watcher{t: t, ctx: ctx, fn: fn, done: make(chan struct{})}
+	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+		w.next.Store(bs.StreamInfo().State.LastSeq + 1)
+	}
+	if w.kw, err = w.subscribe(ctx); err != nil {
+		return nil, err
+	}
+	go w.deliver()
+	return w, nil
+}
+
+// subscribe starts a subscription from revision w.next.
+func (w *Watcher) subscribe(ctx context.Context) (jetstream.KeyWatcher, error) {
+	opt := jetstream.UpdatesOnly()
+	if next := w.next.Load(); next > 0 {
+		opt = jetstream.ResumeFromRevision(next)
+	}
+	kw, err := w.t.kv.WatchAll(ctx, opt)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", BucketName, err)
+	}
+	return kw, nil
+}
+
+// deliver runs fn for each change of the current subscription, and goes on
+// with the next one when Resume replaced it.
+func (w *Watcher) deliver() {
+	defer close(w.done)
+	w.mu.Lock()
+	kw := w.kw
+	w.mu.Unlock()
+	for {
 		for kve := range kw.Updates() {
 			// Keep draining after Stop: nats.go blocks its callback on
 			// this channel until the subscription's close closes it.
-			if w.stopped.Load() || kve == nil {
-				continue
+			if w.stopped.Load() || kve == nil || kve.Revision() < w.next.Load() {
+				continue // stopped, the end of the initial values, or seen before a Resume
 			}
+			w.next.Store(kve.Revision() + 1)
 			id, err := strconv.ParseUint(kve.Key(), 10, 64)
 			e := Entry{AccountID: id, Revision: kve.Revision(), Deleted: kve.Operation() != jetstream.KeyValuePut}
 			if err != nil || !e.Deleted && e.UnmarshalBinary(kve.Value()) != nil {
-				t.bad.Add(1)
+				w.t.bad.Add(1)
 				continue
 			}
-			fn(e)
+			w.fn(e)
 		}
-	}()
-	return w, nil
+		// The subscription ended: replaced by Resume, or over.
+		w.mu.Lock()
+		if w.kw == kw || w.stopped.Load() {
+			w.ended = true
+			w.mu.Unlock()
+			return
+		}
+		kw = w.kw
+		w.mu.Unlock()
+	}
 }
+
+// Resume replaces the watch's subscription with a new one that starts
+// right after the last revision seen, so that nothing is missed and nothing
+// is delivered twice. Call it after a NATS reconnect: a restarted server
+// has lost the watch's consumer (an ephemeral one), and nats.go only finds
+// out after missed heartbeats, about ten seconds during which claims would
+// go undelivered. The new subscription lives, like the first, as long as
+// Watch's ctx. It returns an error (and keeps the old subscription) if the
+// new one cannot be made yet (JetStream still recovering, say); call it
+// again. After Stop, or once the connection closed, it does nothing and
+// returns ErrWatchEnded.
+func (w *Watcher) Resume() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended || w.stopped.Load() {
+		return ErrWatchEnded
+	}
+	kw, err := w.subscribe(w.ctx)
+	if err != nil {
+		return err
+	}
+	old := w.kw
+	w.kw = kw
+	w.resumes.Add(1)
+	// Closes old's updates channel: deliver moves on to kw. Its consumer
+	// is usually gone with the old server already.
+	_ = old.Stop()
+	return nil
+}
+
+// Resumes returns how many times Resume replaced the subscription.
+func (w *Watcher) Resumes() uint64 { return w.resumes.Load() }
 
 // Stop ends the watch and waits until fn is no longer running. Safe to call
 // more than once and after the NATS connection closed.
@@ -264,7 +346,10 @@ func (w *Watcher) Stop() error {
 		// fail) closes the updates channel, which ends the goroutine.
 		// Unsubscribe also deletes the ephemeral consumer; one lost with a
 		// NATS restart is not found, which is fine.
-		err := w.w.Stop()
+		w.mu.Lock()
+		kw := w.kw
+		w.mu.Unlock()
+		err := kw.Stop()
 		if err != nil && !errors.Is(err, nats.ErrConnectionClosed) && !errors.Is(err, nats.ErrBadSubscription) &&
 			!errors.Is(err, nats.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 			w.err = fmt.Errorf("stop watch: %w", err)

@@ -11,11 +11,17 @@ import (
 
 	"github.com/ecs-realm/realm/libs/bus"
 	"github.com/ecs-realm/realm/libs/testutil/natstest"
+	"github.com/ecs-realm/realm/libs/testutil/wait"
 )
 
 func connectJS(t testing.TB, url string) (*bus.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := bus.Connect(url, bus.Options{})
+	return connectJSWith(t, url, bus.Options{})
+}
+
+func connectJSWith(t testing.TB, url string, opts bus.Options) (*bus.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := bus.Connect(url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,5 +250,85 @@ func TestWatcherStopAfterConnClose(t *testing.T) {
 	nc.Close()
 	if err := w.Stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWatchResume: after a NATS restart, Resume replaces the lost
+// subscription without missing the claims made since the reconnect (before
+// Resume) and without delivering anything twice.
+func TestWatchResume(t *testing.T) {
+	ctx := context.Background()
+	s, url := natstest.Start(t)
+	nc, js := connectJSWith(t, url, bus.Options{ReconnectWait: 20 * time.Millisecond, ReconnectJitter: 10 * time.Millisecond})
+	tb := open(t, js, "a")
+	var mu sync.Mutex
+	var seen []Entry
+	w, err := tb.Watch(ctx, func(e Entry) {
+		mu.Lock()
+		seen = append(seen, e)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Stop() })
+	claims := func(account uint64) (n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range seen {
+			n += b2i(e.AccountID == account)
+		}
+		return n
+	}
+	claim := func(account uint64) {
+		t.Helper()
+		wait.For(t, 10*time.Second, "a claim to go through", func() bool {
+			_, _, _, err := tb.Claim(ctx, account, account*10)
+			return err == nil
+		})
+	}
+	claim(1)
+	wait.For(t, 10*time.Second, "the first claim", func() bool { return claims(1) == 1 })
+
+	natstest.Restart(t, s)
+	wait.For(t, 10*time.Second, "the reconnect", func() bool { return nc.ReadyCheck() == nil })
+	claim(2) // made before Resume: the new subscription must start before it
+	wait.For(t, 10*time.Second, "Resume to succeed", func() bool { return w.Resume() == nil })
+	claim(3)
+	wait.For(t, 10*time.Second, "the claims since the restart", func() bool { return claims(2) == 1 && claims(3) == 1 })
+	if n := w.Resumes(); n != 1 {
+		t.Errorf("Resumes = %d, want 1", n)
+	}
+	if n := claims(1); n != 1 {
+		t.Errorf("the first claim delivered %d times", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 1; i < len(seen); i++ {
+		if seen[i].Revision <= seen[i-1].Revision {
+			t.Fatalf("revision %d after %d: delivered twice or out of order", seen[i].Revision, seen[i-1].Revision)
+		}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestResumeAfterStop(t *testing.T) {
+	_, url := natstest.Start(t)
+	_, js := connectJS(t, url)
+	w, err := open(t, js, "a").Watch(context.Background(), func(Entry) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Resume(); !errors.Is(err, ErrWatchEnded) {
+		t.Fatalf("Resume after Stop = %v, want ErrWatchEnded", err)
 	}
 }
