@@ -224,9 +224,11 @@ type Watcher struct {
 
 	mu      sync.Mutex
 	kw      jetstream.KeyWatcher // the current subscription
+	rewind  uint64               // if not 0, next for kw: the bucket went back (see Resume)
 	ended   bool                 // the delivery goroutine returned
 	stopped atomic.Bool          // set by Stop: fn is not called any more
 	resumes atomic.Uint64        // successful Resumes
+	rewinds atomic.Uint64        // Resumes that found the bucket behind
 	done    chan struct{}        // closed when the delivery goroutine returns
 	once    sync.Once
 	err     error // of the first Stop
@@ -242,28 +244,35 @@ type Watcher struct {
 // nats.go ends the subscription when ctx ends. After a NATS reconnect, call
 // Resume.
 func (t *Table) Watch(ctx context.Context, fn func(Entry)) (*Watcher, error) {
-	st, err := t.kv.Status(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("watch %s: %w", BucketName, err)
-	}
 	w := &Watcher{t: t, ctx: ctx, fn: fn, done: make(chan struct{})}
-	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
-		w.next.Store(bs.StreamInfo().State.LastSeq + 1)
+	state, err := t.state(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if w.kw, err = w.subscribe(ctx); err != nil {
+	w.next.Store(state.LastSeq + 1)
+	if w.kw, err = w.subscribe(ctx, state.LastSeq+1); err != nil {
 		return nil, err
 	}
 	go w.deliver()
 	return w, nil
 }
 
-// subscribe starts a subscription from revision w.next.
-func (w *Watcher) subscribe(ctx context.Context) (jetstream.KeyWatcher, error) {
-	opt := jetstream.UpdatesOnly()
-	if next := w.next.Load(); next > 0 {
-		opt = jetstream.ResumeFromRevision(next)
+// state returns the state of the bucket's stream.
+func (t *Table) state(ctx context.Context) (jetstream.StreamState, error) {
+	st, err := t.kv.Status(ctx)
+	if err != nil {
+		return jetstream.StreamState{}, fmt.Errorf("watch %s: %w", BucketName, err)
 	}
-	kw, err := w.t.kv.WatchAll(ctx, opt)
+	bs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return jetstream.StreamState{}, fmt.Errorf("watch %s: status of type %T", BucketName, st)
+	}
+	return bs.StreamInfo().State, nil
+}
+
+// subscribe starts a subscription from revision from.
+func (w *Watcher) subscribe(ctx context.Context, from uint64) (jetstream.KeyWatcher, error) {
+	kw, err := w.t.kv.WatchAll(ctx, jetstream.ResumeFromRevision(max(from, 1)))
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", BucketName, err)
 	}
@@ -301,6 +310,10 @@ func (w *Watcher) deliver() {
 			return
 		}
 		kw = w.kw
+		if w.rewind != 0 {
+			w.next.Store(w.rewind)
+			w.rewind = 0
+		}
 		w.mu.Unlock()
 	}
 }
@@ -315,15 +328,34 @@ func (w *Watcher) deliver() {
 // new one cannot be made yet (JetStream still recovering, say); call it
 // again. After Stop, or once the connection closed, it does nothing and
 // returns ErrWatchEnded.
+//
+// A bucket whose last revision is below the last one seen was recreated or
+// lost data (a server restarted without its store): then the watch starts
+// over from the bucket's first revision, so that the claims it holds now
+// are all delivered. Their revisions are not comparable with older ones;
+// the caller must not rely on their order across such a loss.
 func (w *Watcher) Resume() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.ended || w.stopped.Load() {
 		return ErrWatchEnded
 	}
-	kw, err := w.subscribe(w.ctx)
+	state, err := w.t.state(w.ctx)
 	if err != nil {
 		return err
+	}
+	from := w.next.Load()
+	rewind := state.LastSeq+1 < from
+	if rewind {
+		from = state.FirstSeq
+	}
+	kw, err := w.subscribe(w.ctx, from)
+	if err != nil {
+		return err
+	}
+	if rewind {
+		w.rewind = max(from, 1)
+		w.rewinds.Add(1)
 	}
 	old := w.kw
 	w.kw = kw
@@ -334,8 +366,9 @@ func (w *Watcher) Resume() error {
 	return nil
 }
 
-// Resumes returns how many times Resume replaced the subscription.
-func (w *Watcher) Resumes() uint64 { return w.resumes.Load() }
+// Resumes returns how many times Resume replaced the subscription, and how
+// many of those started over because the bucket was behind.
+func (w *Watcher) Resumes() (resumes, rewinds uint64) { return w.resumes.Load(), w.rewinds.Load() }
 
 // Stop ends the watch and waits until fn is no longer running. Safe to call
 // more than once and after the NATS connection closed.

@@ -261,25 +261,7 @@ func TestWatchResume(t *testing.T) {
 	s, url := natstest.Start(t)
 	nc, js := connectJSWith(t, url, bus.Options{ReconnectWait: 20 * time.Millisecond, ReconnectJitter: 10 * time.Millisecond})
 	tb := open(t, js, "a")
-	var mu sync.Mutex
-	var seen []Entry
-	w, err := tb.Watch(ctx, func(e Entry) {
-		mu.Lock()
-		seen = append(seen, e)
-		mu.Unlock()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.Stop() })
-	claims := func(account uint64) (n int) {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, e := range seen {
-			n += b2i(e.AccountID == account)
-		}
-		return n
-	}
+	w, rec := watch(t, tb)
 	claim := func(account uint64) {
 		t.Helper()
 		wait.For(t, 10*time.Second, "a claim to go through", func() bool {
@@ -288,22 +270,21 @@ func TestWatchResume(t *testing.T) {
 		})
 	}
 	claim(1)
-	wait.For(t, 10*time.Second, "the first claim", func() bool { return claims(1) == 1 })
+	wait.For(t, 10*time.Second, "the first claim", func() bool { return rec.count(1) == 1 })
 
 	natstest.Restart(t, s)
 	wait.For(t, 10*time.Second, "the reconnect", func() bool { return nc.ReadyCheck() == nil })
 	claim(2) // made before Resume: the new subscription must start before it
 	wait.For(t, 10*time.Second, "Resume to succeed", func() bool { return w.Resume() == nil })
 	claim(3)
-	wait.For(t, 10*time.Second, "the claims since the restart", func() bool { return claims(2) == 1 && claims(3) == 1 })
-	if n := w.Resumes(); n != 1 {
-		t.Errorf("Resumes = %d, want 1", n)
+	wait.For(t, 10*time.Second, "the claims since the restart", func() bool { return rec.count(2) == 1 && rec.count(3) == 1 })
+	if n, rewinds := w.Resumes(); n != 1 || rewinds != 0 {
+		t.Errorf("Resumes = %d, %d rewinds; want 1, 0", n, rewinds)
 	}
-	if n := claims(1); n != 1 {
+	if n := rec.count(1); n != 1 {
 		t.Errorf("the first claim delivered %d times", n)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	seen := rec.entries()
 	for i := 1; i < len(seen); i++ {
 		if seen[i].Revision <= seen[i-1].Revision {
 			t.Fatalf("revision %d after %d: delivered twice or out of order", seen[i].Revision, seen[i-1].Revision)
@@ -331,4 +312,78 @@ func TestResumeAfterStop(t *testing.T) {
 	if err := w.Resume(); !errors.Is(err, ErrWatchEnded) {
 		t.Fatalf("Resume after Stop = %v, want ErrWatchEnded", err)
 	}
+}
+
+// TestWatchResumeRewinds: when the bucket is behind the last revision seen
+// (recreated, or a server restarted without its data), Resume starts over
+// from the bucket's first revision, so the claims it holds now are
+// delivered rather than skipped as old.
+func TestWatchResumeRewinds(t *testing.T) {
+	ctx := context.Background()
+	_, url := natstest.Start(t)
+	_, js := connectJS(t, url)
+	tb := open(t, js, "a")
+	w, rec := watch(t, tb)
+	for account := uint64(1); account <= 3; account++ {
+		if _, _, _, err := tb.Claim(ctx, account, 100+account); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait.For(t, 10*time.Second, "the first claims", func() bool { return rec.count(3) == 1 })
+
+	if err := js.DeleteKeyValue(ctx, BucketName); err != nil {
+		t.Fatal(err)
+	}
+	open(t, js, "a") // recreated, empty: its revisions start at 1 again
+	if _, _, _, err := tb.Claim(ctx, 9, 109); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, 10*time.Second, "the claim in the recreated bucket", func() bool { return rec.count(9) == 1 })
+	if n, rewinds := w.Resumes(); n != 1 || rewinds != 1 {
+		t.Errorf("Resumes = %d, %d rewinds; want 1, 1", n, rewinds)
+	}
+}
+
+// recorder collects what a watch delivers.
+type recorder struct {
+	mu   sync.Mutex
+	seen []Entry
+}
+
+func (r *recorder) add(e Entry) {
+	r.mu.Lock()
+	r.seen = append(r.seen, e)
+	r.mu.Unlock()
+}
+
+// count returns how many entries of account were delivered.
+func (r *recorder) count(account uint64) (n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.seen {
+		n += b2i(e.AccountID == account)
+	}
+	return n
+}
+
+// entries returns a copy of the delivered entries.
+func (r *recorder) entries() []Entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Entry(nil), r.seen...)
+}
+
+// watch starts a watch of tb into a new recorder, stopped at cleanup.
+func watch(t *testing.T, tb *Table) (*Watcher, *recorder) {
+	t.Helper()
+	r := new(recorder)
+	w, err := tb.Watch(context.Background(), r.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Stop() })
+	return w, r
 }
