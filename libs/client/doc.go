@@ -35,7 +35,11 @@
 // a NAT rebinding or a network change would. When nothing authentic arrives
 // for Config.SilenceTimeout, a UDP handshakes again from its socket by
 // itself: an ingress that restarted has forgotten the binding and drops the
-// client's packets until then.
+// client's packets until then. Every ack carries a challenge that the UDP
+// echoes in a KeepAlive from the socket the ack came on (and again every
+// keep-alive tick until a snapshot arrives there): the ingress sends
+// snapshots only to an endpoint that proved it receives there
+// (Stats.ConfirmsSent; docs/PROTOCOL.md §2, return routability).
 //
 // # Costs and limits
 //
