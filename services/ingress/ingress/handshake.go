@@ -110,11 +110,13 @@ func (s *Service) handleHandshake(p []byte, from netip.AddrPort) {
 		st.mu.Unlock()
 	}
 
-	if s.moves(id, from) {
-		// Let the workers finish what was read from the old endpoints first.
+	cur, bound := s.reg.Endpoint(id)
+	if bound && cur != from || s.takesEndpoint(id, from) {
+		// The binding moves: let the workers finish what was read from
+		// the old endpoints first.
 		s.rx.barrier()
 	}
-	if cur, bound := s.reg.Endpoint(id); !bound || cur != from {
+	if !bound || cur != from {
 		// Before the endpoint is bound: the snapshot path must not see it
 		// bound and still confirmed.
 		st.newBinding()
@@ -152,13 +154,9 @@ func (s *Service) handleHandshake(p []byte, from netip.AddrPort) {
 	s.ack(st, p, from, now)
 }
 
-// moves reports whether binding session id to endpoint from changes an
-// existing binding: the session is bound to another endpoint, or the
-// endpoint to another session. Called with bindMu held.
-func (s *Service) moves(id uint64, from netip.AddrPort) bool {
-	if cur, ok := s.reg.Endpoint(id); ok && cur != from {
-		return true
-	}
+// takesEndpoint reports whether endpoint from is bound to a session other
+// than id. Called with bindMu held.
+func (s *Service) takesEndpoint(id uint64, from netip.AddrPort) bool {
 	other, _, ok := s.reg.Lookup(from)
 	return ok && other != id
 }

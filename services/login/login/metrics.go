@@ -58,8 +58,6 @@ type metrics struct {
 	refreshes     prometheus.Counter
 	publishErrors *prometheus.CounterVec
 	presenceErrs  prometheus.Counter
-	// watchResumes counts presence watches resumed after a NATS reconnect.
-	watchResumes prometheus.Counter
 }
 
 // reasonLabel is a CloseReason as a metric label: "replaced", "logout", ...
@@ -121,10 +119,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "realm_login_presence_release_errors_total",
 			Help: "Presence entries that could not be released when their session ended.",
 		}),
-		watchResumes: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "realm_login_presence_watch_resumes_total",
-			Help: "Presence watches resumed after a NATS reconnect (a restarted server loses the watch's consumer).",
-		}),
 	}
 	for _, l := range []string{rejBusy, rejBusyOverflow, rejShutdown} {
 		m.rejected.WithLabelValues(l)
@@ -154,8 +148,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		m.publishErrors.WithLabelValues(l)
 	}
 	for _, c := range []prometheus.Collector{m.connsOpen, m.connsAccepted, m.rejected, m.handshakes, m.logins,
-		m.registrations, m.frameErrors, m.sessionsOpen, m.kicks, m.closes, m.refreshes, m.publishErrors, m.presenceErrs,
-		m.watchResumes} {
+		m.registrations, m.frameErrors, m.sessionsOpen, m.kicks, m.closes, m.refreshes, m.publishErrors, m.presenceErrs} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

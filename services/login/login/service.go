@@ -62,10 +62,8 @@ type Service struct {
 	m        *metrics
 
 	watch     *presence.Watcher  // kicks replaced sessions; from New to the end of Run
-	watchCtx  context.Context    // the watch's life
 	stopWatch context.CancelFunc // ends the watch's context
-	unhook    func()             // removes onReconnect from the NATS connection
-	resumes   sync.WaitGroup     // resumeWatch goroutines
+	unhook    func()             // removes the watch's Resume from the NATS connection
 
 	ran       atomic.Bool
 	open      atomic.Int64  // connections open; incremented only by the accept loop
@@ -75,12 +73,10 @@ type Service struct {
 	wg        sync.WaitGroup // connection goroutines
 
 	// Lock order: Service.mu, then conn.mu.
-	mu         sync.Mutex         // guards the fields below
-	conns      map[*conn]struct{} // connections past their TLS handshake
-	byAccount  map[uint64][]*conn // connections logged in or logging in, by account id
-	closing    bool               // Run is shutting down
-	resuming   bool               // a resumeWatch goroutine runs
-	reconnects uint64             // NATS reconnects seen; resumeWatch resumes for the newest
+	mu        sync.Mutex         // guards the fields below
+	conns     map[*conn]struct{} // connections past their TLS handshake
+	byAccount map[uint64][]*conn // connections logged in or logging in, by account id
+	closing   bool               // Run is shutting down
 }
 
 type probeResult struct{ err error }
@@ -159,13 +155,24 @@ func New(cfg Config, nc *bus.Conn, log *zap.Logger) (*Service, error) {
 		stopWatch()
 		return nil, err
 	}
-	s.watchCtx, s.stopWatch = wctx, stopWatch
+	s.stopWatch = stopWatch
+	// A restarted server loses the watch's consumer: after a reconnect the
+	// watch moves to a new one at once (see presence.Watcher.Resume).
+	resumes := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "realm_login_presence_watch_resumes_total",
+		Help: "Presence watches moved to a new consumer after a NATS reconnect (a restarted server loses the watch's consumer).",
+	}, func() float64 { n, _ := s.watch.Resumes(); return float64(n) })
+	if err := reg.Register(resumes); err != nil {
+		_ = s.watch.Stop()
+		stopWatch()
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		_ = s.watch.Stop()
 		stopWatch()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	s.unhook = nc.OnReconnect(s.onReconnect)
+	s.unhook = nc.OnReconnect(s.watch.Resume)
 	return s, nil
 }
 
@@ -237,7 +244,6 @@ func (s *Service) Run(ctx context.Context) error {
 	werr := s.watch.Stop()
 	s.stopWatch()
 	s.unhook()
-	s.resumes.Wait()
 	fctx, cancel := context.WithTimeout(base, flushTimeout)
 	defer cancel()
 	ferr := s.nc.Flush(fctx)
@@ -364,71 +370,6 @@ func (s *Service) probeLoop(ctx context.Context) {
 			return
 		}
 		s.probe.Store(&probeResult{err: err})
-	}
-}
-
-// onReconnect runs after each NATS reconnect: it has the presence watch
-// resumed (presence.Watcher.Resume) on a goroutine of its own, unless one
-// is at it already, which then resumes once more.
-func (s *Service) onReconnect() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return
-	}
-	s.reconnects++
-	if s.resuming {
-		return
-	}
-	s.resuming = true
-	s.resumes.Add(1)
-	go s.resumeWatch()
-}
-
-// resumeWatchRetry is the wait between two attempts to resume the presence
-// watch (JetStream may still be recovering its streams after a restart).
-const resumeWatchRetry = 250 * time.Millisecond
-
-// resumeWatch resumes the presence watch until it succeeds for the newest
-// reconnect, or the watch ends.
-func (s *Service) resumeWatch() {
-	defer s.resumes.Done()
-	for {
-		s.mu.Lock()
-		seen := s.reconnects
-		s.mu.Unlock()
-		ok := s.resumeOnce()
-		if ok {
-			s.m.watchResumes.Inc()
-			s.log.Info("presence watch resumed after a NATS reconnect")
-		}
-		s.mu.Lock()
-		if !ok || s.reconnects == seen || s.closing {
-			s.resuming = false
-			s.mu.Unlock()
-			return
-		}
-		s.mu.Unlock()
-	}
-}
-
-// resumeOnce calls Resume until it succeeds (true) or the watch has ended
-// (false).
-func (s *Service) resumeOnce() bool {
-	for {
-		err := s.watch.Resume()
-		if err == nil {
-			return true
-		}
-		if errors.Is(err, presence.ErrWatchEnded) {
-			return false
-		}
-		s.log.Debug("presence watch not resumed yet", zap.Error(err))
-		select {
-		case <-s.watchCtx.Done():
-			return false
-		case <-time.After(resumeWatchRetry):
-		}
 	}
 }
 

@@ -30,9 +30,6 @@ var (
 	// ErrContended means Claim lost the compare-and-set MaxClaimAttempts
 	// times in a row.
 	ErrContended = errors.New("presence: claim contended")
-	// ErrWatchEnded means Resume was called after Stop, or after the
-	// connection closed.
-	ErrWatchEnded = errors.New("presence: watch ended")
 )
 
 // Entry is one account's live session, or (Deleted, from Watch only) the
@@ -217,22 +214,23 @@ func (t *Table) Get(ctx context.Context, accountID uint64) (Entry, bool, error) 
 
 // Watcher delivers claims made after Watch returned. Stop it with Stop.
 type Watcher struct {
-	t    *Table
-	ctx  context.Context
-	fn   func(Entry)
-	next atomic.Uint64 // the revision to resume from: the last one seen, plus 1
+	t      *Table
+	ctx    context.Context
+	fn     func(Entry)
+	resume chan struct{} // cap 1: a pending Resume
+	quit   chan struct{} // closed by Stop
+	done   chan struct{} // closed when the delivery goroutine returns
+	once   sync.Once
+	err    error // of stopping the subscription; read after done
 
-	mu      sync.Mutex
-	kw      jetstream.KeyWatcher // the current subscription
-	rewind  uint64               // if not 0, next for kw: the bucket went back (see Resume)
-	ended   bool                 // the delivery goroutine returned
-	stopped atomic.Bool          // set by Stop: fn is not called any more
-	resumes atomic.Uint64        // successful Resumes
-	rewinds atomic.Uint64        // Resumes that found the bucket behind
-	done    chan struct{}        // closed when the delivery goroutine returns
-	once    sync.Once
-	err     error // of the first Stop
+	resumes atomic.Uint64 // subscriptions replaced after Resume
+	rewinds atomic.Uint64 // of those, the ones that found the bucket behind
 }
+
+// resumeRetry is the wait between two attempts to replace the subscription
+// after Resume (JetStream may still be recovering its streams after a
+// restart).
+const resumeRetry = 250 * time.Millisecond
 
 // Watch calls fn, on one goroutine and in increasing revision order, with the
 // changes made after Watch returns, until Stop or until the NATS connection
@@ -244,16 +242,17 @@ type Watcher struct {
 // nats.go ends the subscription when ctx ends. After a NATS reconnect, call
 // Resume.
 func (t *Table) Watch(ctx context.Context, fn func(Entry)) (*Watcher, error) {
-	w := &Watcher{t: t, ctx: ctx, fn: fn, done: make(chan struct{})}
 	state, err := t.state(ctx)
 	if err != nil {
 		return nil, err
 	}
-	w.next.Store(state.LastSeq + 1)
-	if w.kw, err = w.subscribe(ctx, state.LastSeq+1); err != nil {
+	w := &Watcher{t: t, ctx: ctx, fn: fn,
+		resume: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	kw, err := w.subscribe(state.LastSeq + 1)
+	if err != nil {
 		return nil, err
 	}
-	go w.deliver()
+	go w.run(kw, state.LastSeq+1)
 	return w, nil
 }
 
@@ -270,30 +269,31 @@ func (t *Table) state(ctx context.Context) (jetstream.StreamState, error) {
 	return bs.StreamInfo().State, nil
 }
 
-// subscribe starts a subscription from revision from.
-func (w *Watcher) subscribe(ctx context.Context, from uint64) (jetstream.KeyWatcher, error) {
-	kw, err := w.t.kv.WatchAll(ctx, jetstream.ResumeFromRevision(max(from, 1)))
+// subscribe starts a subscription from revision from, living as long as
+// Watch's ctx.
+func (w *Watcher) subscribe(from uint64) (jetstream.KeyWatcher, error) {
+	kw, err := w.t.kv.WatchAll(w.ctx, jetstream.ResumeFromRevision(max(from, 1)))
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", BucketName, err)
 	}
 	return kw, nil
 }
 
-// deliver runs fn for each change of the current subscription, and goes on
-// with the next one when Resume replaced it.
-func (w *Watcher) deliver() {
+// run delivers the changes of subscription kw, the next unseen revision
+// being next, and replaces the subscription when Resume asks, until Stop or
+// the end of the subscription (the connection closed, or ctx ended).
+func (w *Watcher) run(kw jetstream.KeyWatcher, next uint64) {
 	defer close(w.done)
-	w.mu.Lock()
-	kw := w.kw
-	w.mu.Unlock()
 	for {
-		for kve := range kw.Updates() {
-			// Keep draining after Stop: nats.go blocks its callback on
-			// this channel until the subscription's close closes it.
-			if w.stopped.Load() || kve == nil || kve.Revision() < w.next.Load() {
-				continue // stopped, the end of the initial values, or seen before a Resume
+		select {
+		case kve, ok := <-kw.Updates():
+			if !ok {
+				return
 			}
-			w.next.Store(kve.Revision() + 1)
+			if kve == nil || kve.Revision() < next {
+				continue // the end of the initial values, or seen before a Resume
+			}
+			next = kve.Revision() + 1
 			id, err := strconv.ParseUint(kve.Key(), 10, 64)
 			e := Entry{AccountID: id, Revision: kve.Revision(), Deleted: kve.Operation() != jetstream.KeyValuePut}
 			if err != nil || !e.Deleted && e.UnmarshalBinary(kve.Value()) != nil {
@@ -301,93 +301,100 @@ func (w *Watcher) deliver() {
 				continue
 			}
 			w.fn(e)
-		}
-		// The subscription ended: replaced by Resume, or over.
-		w.mu.Lock()
-		if w.kw == kw || w.stopped.Load() {
-			w.ended = true
-			w.mu.Unlock()
+		case <-w.resume:
+			var ok bool
+			if kw, next, ok = w.replace(kw, next); !ok {
+				return
+			}
+		case <-w.quit:
+			w.err = unsubscribe(kw)
 			return
 		}
-		kw = w.kw
-		if w.rewind != 0 {
-			w.next.Store(w.rewind)
-			w.rewind = 0
-		}
-		w.mu.Unlock()
 	}
 }
 
-// Resume replaces the watch's subscription with a new one that starts
-// right after the last revision seen, so that nothing is missed and nothing
-// is delivered twice. Call it after a NATS reconnect: a restarted server
-// has lost the watch's consumer (an ephemeral one), and nats.go only finds
-// out after missed heartbeats, about ten seconds during which claims would
-// go undelivered. The new subscription lives, like the first, as long as
-// Watch's ctx. It returns an error (and keeps the old subscription) if the
-// new one cannot be made yet (JetStream still recovering, say); call it
-// again. After Stop, or once the connection closed, it does nothing and
-// returns ErrWatchEnded.
+// replace makes the subscription that follows kw: from next, or from the
+// bucket's first revision when the bucket is behind next (see Resume),
+// retrying while JetStream cannot answer. It returns false, having stopped
+// kw, on Stop or when the connection is closed.
+func (w *Watcher) replace(kw jetstream.KeyWatcher, next uint64) (jetstream.KeyWatcher, uint64, bool) {
+	for {
+		state, err := w.t.state(w.ctx)
+		from := next
+		if err == nil && state.LastSeq+1 < next {
+			from = state.FirstSeq
+		}
+		var kw2 jetstream.KeyWatcher
+		if err == nil {
+			kw2, err = w.subscribe(from)
+		}
+		if err == nil {
+			w.resumes.Add(1)
+			if from != next {
+				w.rewinds.Add(1)
+			}
+			_ = unsubscribe(kw) // its consumer is usually gone with the old server
+			return kw2, max(from, 1), true
+		}
+		if errors.Is(err, nats.ErrConnectionClosed) {
+			return kw, next, false
+		}
+		select {
+		case <-w.quit:
+			w.err = unsubscribe(kw)
+			return kw, next, false
+		case <-w.ctx.Done():
+			return kw, next, false
+		case <-time.After(resumeRetry):
+		}
+	}
+}
+
+// unsubscribe stops kw and waits for its updates channel to close: nats.go
+// blocks its callback on that channel until then. A subscription already
+// gone with the connection or the server is not an error.
+func unsubscribe(kw jetstream.KeyWatcher) error {
+	err := kw.Stop()
+	if err != nil && !errors.Is(err, nats.ErrConnectionClosed) && !errors.Is(err, nats.ErrBadSubscription) &&
+		!errors.Is(err, nats.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("stop watch: %w", err)
+	}
+	for range kw.Updates() {
+	}
+	return nil
+}
+
+// Resume asks the watch to replace its subscription with a new one that
+// starts right after the last revision seen, so that nothing is missed and
+// nothing is delivered twice. Call it after a NATS reconnect (it returns at
+// once: a reconnect callback may call it): a restarted server has lost the
+// watch's consumer (an ephemeral one), and nats.go only finds out after
+// missed heartbeats, about ten seconds during which claims would go
+// undelivered. The watch retries every 250 ms while JetStream cannot answer
+// yet. Requests made while one is pending are one request; after Stop,
+// Resume does nothing.
 //
 // A bucket whose last revision is below the last one seen was recreated or
 // lost data (a server restarted without its store): then the watch starts
 // over from the bucket's first revision, so that the claims it holds now
 // are all delivered. Their revisions are not comparable with older ones;
 // the caller must not rely on their order across such a loss.
-func (w *Watcher) Resume() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.ended || w.stopped.Load() {
-		return ErrWatchEnded
+func (w *Watcher) Resume() {
+	select {
+	case w.resume <- struct{}{}:
+	default:
 	}
-	state, err := w.t.state(w.ctx)
-	if err != nil {
-		return err
-	}
-	from := w.next.Load()
-	rewind := state.LastSeq+1 < from
-	if rewind {
-		from = state.FirstSeq
-	}
-	kw, err := w.subscribe(w.ctx, from)
-	if err != nil {
-		return err
-	}
-	if rewind {
-		w.rewind = max(from, 1)
-		w.rewinds.Add(1)
-	}
-	old := w.kw
-	w.kw = kw
-	w.resumes.Add(1)
-	// Closes old's updates channel: deliver moves on to kw. Its consumer
-	// is usually gone with the old server already.
-	_ = old.Stop()
-	return nil
 }
 
-// Resumes returns how many times Resume replaced the subscription, and how
-// many of those started over because the bucket was behind.
+// Resumes returns how many times the subscription was replaced after
+// Resume, and how many of those started over because the bucket was behind.
 func (w *Watcher) Resumes() (resumes, rewinds uint64) { return w.resumes.Load(), w.rewinds.Load() }
 
 // Stop ends the watch and waits until fn is no longer running. Safe to call
 // more than once and after the NATS connection closed.
 func (w *Watcher) Stop() error {
 	w.once.Do(func() {
-		w.stopped.Store(true)
-		// Unsubscribing (or the connection's close, which makes Unsubscribe
-		// fail) closes the updates channel, which ends the goroutine.
-		// Unsubscribe also deletes the ephemeral consumer; one lost with a
-		// NATS restart is not found, which is fine.
-		w.mu.Lock()
-		kw := w.kw
-		w.mu.Unlock()
-		err := kw.Stop()
-		if err != nil && !errors.Is(err, nats.ErrConnectionClosed) && !errors.Is(err, nats.ErrBadSubscription) &&
-			!errors.Is(err, nats.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-			w.err = fmt.Errorf("stop watch: %w", err)
-			return
-		}
+		close(w.quit)
 		<-w.done
 	})
 	return w.err

@@ -275,7 +275,8 @@ func TestWatchResume(t *testing.T) {
 	natstest.Restart(t, s)
 	wait.For(t, 10*time.Second, "the reconnect", func() bool { return nc.ReadyCheck() == nil })
 	claim(2) // made before Resume: the new subscription must start before it
-	wait.For(t, 10*time.Second, "Resume to succeed", func() bool { return w.Resume() == nil })
+	w.Resume()
+	wait.For(t, 10*time.Second, "the subscription replaced", func() bool { n, _ := w.Resumes(); return n == 1 })
 	claim(3)
 	wait.For(t, 10*time.Second, "the claims since the restart", func() bool { return rec.count(2) == 1 && rec.count(3) == 1 })
 	if n, rewinds := w.Resumes(); n != 1 || rewinds != 0 {
@@ -299,18 +300,38 @@ func b2i(b bool) int {
 	return 0
 }
 
-func TestResumeAfterStop(t *testing.T) {
+// TestResumeWithoutLoss: Resume on a watch whose subscription is still
+// alive (a reconnect to a server that kept the consumer) overlaps the two
+// subscriptions without delivering anything twice; Resume after Stop does
+// nothing.
+func TestResumeWithoutLoss(t *testing.T) {
+	ctx := context.Background()
 	_, url := natstest.Start(t)
 	_, js := connectJS(t, url)
-	w, err := open(t, js, "a").Watch(context.Background(), func(Entry) {})
-	if err != nil {
+	tb := open(t, js, "a")
+	w, rec := watch(t, tb)
+	for account := uint64(1); account <= 3; account++ {
+		if _, _, _, err := tb.Claim(ctx, account, 100+account); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Resume()
+	wait.For(t, 10*time.Second, "the subscription replaced", func() bool { n, _ := w.Resumes(); return n == 1 })
+	if _, _, _, err := tb.Claim(ctx, 4, 104); err != nil {
 		t.Fatal(err)
+	}
+	wait.For(t, 10*time.Second, "the claim after Resume", func() bool { return rec.count(4) == 1 })
+	for account := uint64(1); account <= 4; account++ {
+		if n := rec.count(account); n != 1 {
+			t.Errorf("account %d delivered %d times", account, n)
+		}
 	}
 	if err := w.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Resume(); !errors.Is(err, ErrWatchEnded) {
-		t.Fatalf("Resume after Stop = %v, want ErrWatchEnded", err)
+	w.Resume() // after Stop: nothing, and no block
+	if n, _ := w.Resumes(); n != 1 {
+		t.Errorf("Resumes after Stop = %d, want 1", n)
 	}
 }
 
@@ -338,9 +359,7 @@ func TestWatchResumeRewinds(t *testing.T) {
 	if _, _, _, err := tb.Claim(ctx, 9, 109); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Resume(); err != nil {
-		t.Fatal(err)
-	}
+	w.Resume()
 	wait.For(t, 10*time.Second, "the claim in the recreated bucket", func() bool { return rec.count(9) == 1 })
 	if n, rewinds := w.Resumes(); n != 1 || rewinds != 1 {
 		t.Errorf("Resumes = %d, %d rewinds; want 1, 1", n, rewinds)
